@@ -4,10 +4,12 @@
     OMP_NUM_THREADS=1 python benchmarks/synth_speed.py --n_subjects 100 --spacing 2 --workers 1 2
 
 Each run writes a fresh cohort into a temporary folder (deleted afterwards), with the template already loaded, so the
-numbers are the steady-state rate a large cohort reaches. It also times the stages of one session (synthesis alone,
-and synthesis + writing the three gzip'd NIfTI files) in this process. Results are printed as a Markdown table.
+numbers are the steady-state rate a large cohort reaches. Besides wall-clock time it records the CPU time spent (this
+process and its workers), because on a shared machine the wall clock mostly measures the other users: the CPU time per
+subject gives the rate the same cores reach when idle (`cores / cpu_s_per_subject`). It also times one session's
+stages (synthesis alone, and synthesis + writing its three .nii.gz files). Results are printed as a Markdown table.
 """
-import argparse, os, platform, tempfile, time
+import argparse, os, platform, resource, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -28,13 +30,19 @@ def time_stages(spacing, n=20):
     cfg = SynthConfig(n_subjects=n, seed=123, spacing=spacing)
     tpl = load_template(spacing); rows = sample_cohort(cfg).to_dict('records')[:n]
     affine = output_grid(spacing)[1]
-    synth, total = [], []
+    synth, total = [], []  # CPU seconds
     with tempfile.TemporaryDirectory() as d:
         for i, r in enumerate(rows):
-            t0 = time.perf_counter(); t1, ad, sex = synth_session(r, cfg, tpl); t1_ = time.perf_counter()
+            t0 = time.process_time(); t1, ad, sex = synth_session(r, cfg, tpl); t1_ = time.process_time()
             for name, a in (('t1', t1), ('ad', ad), ('sex', sex)): save_nifti(a, affine, Path(d)/f'{i}_{name}.nii.gz', xform_code=4)
-            synth.append(t1_ - t0); total.append(time.perf_counter() - t0)
+            synth.append(t1_ - t0); total.append(time.process_time() - t0)
     return float(np.median(synth)), float(np.median(total))
+
+
+def cpu_seconds():
+    "CPU time of this process and of its finished child processes."
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def main():
@@ -49,18 +57,19 @@ def main():
     shape = output_grid(a.spacing)[0]
     synth_s, total_s = time_stages(a.spacing)
     print(f'machine: {cpu_name()}, {os.cpu_count()} logical CPUs, load average {os.getloadavg()[0]:.1f}; torch {torch.__version__}')
-    print(f'grid {shape} at {a.spacing} mm; one session in one process: synthesis {synth_s*1000:.0f} ms, '
+    print(f'grid {shape} at {a.spacing} mm; one session, CPU time: synthesis {synth_s*1000:.0f} ms, '
           f'synthesis + 3 .nii.gz files {total_s*1000:.0f} ms\n')
-    print('| workers | subjects | images | seconds | subjects/s | images/s |')
-    print('|---|---|---|---|---|---|')
+    print('| workers | subjects | images | wall s | subjects/s (wall) | CPU s / subject | subjects/s on idle cores (= workers / CPU s per subject) |')
+    print('|---|---|---|---|---|---|---|')
     for w in a.workers:
         for _ in range(a.repeats):
             with tempfile.TemporaryDirectory() as d:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 out = write_synthetic_bids(Path(d)/'cohort', n_subjects=a.n_subjects, seed=0, spacing=a.spacing, n_workers=w)
-                dt = time.perf_counter() - t0
+                dt, cpu = time.perf_counter() - t0, cpu_seconds() - c0
                 n_img = len(list(out.glob('sub-*/ses-*/anat/*_T1w.nii.gz')))
-            print(f'| {w} | {a.n_subjects} | {n_img} | {dt:.2f} | {a.n_subjects/dt:.1f} | {n_img/dt:.1f} |', flush=True)
+            per = cpu / a.n_subjects
+            print(f'| {w} | {a.n_subjects} | {n_img} | {dt:.2f} | {a.n_subjects/dt:.1f} | {per:.3f} | {w/per:.1f} |', flush=True)
 
 
 if __name__ == '__main__': main()

@@ -651,9 +651,9 @@ def _section_for(rel, out_name):
 def _write_static(static, need_plotly, log):
     static.mkdir(parents=True, exist_ok=True)
     import pygments.formatters
-    ex = make_exporter()
+    from nbconvert import HTMLExporter
     css_parts = []
-    for d in ex.template_paths:
+    for d in HTMLExporter(template_name='lab').template_paths:
         f = Path(d)/'static'/'index.css'
         if f.exists():
             css_parts += [f.read_text(), (Path(d)/'static'/'theme-light.css').read_text()]
@@ -688,7 +688,16 @@ def _copy_assets(nbs, out):
     return n
 
 
-def build(nbs=None, out=None, force=False, workers=1, timeout=180, quiet=False):
+def _remove_stale(out, since):
+    "Delete files under `out` older than this build, except the processing cache and the browser check's output."
+    for p in sorted(out.rglob('*'), key=lambda p: -len(p.parts)):
+        rel = p.relative_to(out).parts
+        if rel[0] in (CACHE_DIR, '_check'): continue
+        if p.is_file() and p.stat().st_mtime < since: p.unlink()
+        elif p.is_dir() and not any(p.iterdir()): p.rmdir()
+
+
+def build(nbs=None, out=None, force=False, workers=2, timeout=180, quiet=False):
     "Build the site; returns (pages, problems): `problems` lists notebooks that failed or were degraded."
     t0 = time.time()
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
@@ -705,7 +714,7 @@ def build(nbs=None, out=None, force=False, workers=1, timeout=180, quiet=False):
         cfile = cache/(re.sub(r'[^\w.-]', '_', nb.relative_to(nbs).as_posix()) + f'.{key}.json')
         cached[str(nb)] = cfile
         if force or not cfile.exists(): jobs.append(dict(nb=str(nb), out=str(cfile), timeout=timeout))
-    live = {p.name for p in cached.values()}
+    live = {p.name for p in cached.values()} | {p.with_suffix('.body.json').name for p in cached.values()}
     for stale in cache.glob('*.json'):
         if stale.name not in live: stale.unlink()
     statuses = _run_workers(jobs, max(1, workers), timeout, log) if jobs else {}
@@ -743,30 +752,40 @@ def build(nbs=None, out=None, force=False, workers=1, timeout=180, quiet=False):
     pages = [p for p in pages if not p.get('skip')]
     link_map = {pg['rel']: pg['href'] for pg in pages}
 
-    # Render into a fresh folder, then swap it in, so pages of deleted notebooks disappear
+    t_render = time.time() - 1
+    # Render in place; files this build did not write (pages of deleted notebooks) are removed at the end
     site = _site_info(nbs)
-    tmp = out.with_name(out.name + '.building')
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     styles = nbs/'styles.css'
-    if styles.exists(): shutil.copyfile(styles, tmp/'styles.css'); site['styles'] = True
-    n_assets = _copy_assets(nbs, tmp)
-    ex = make_exporter()
+    if styles.exists(): shutil.copyfile(styles, out/'styles.css'); site['styles'] = True
+    n_assets = _copy_assets(nbs, out)
+    ex = None
     from nbformat import from_dict
+    # a page body depends on its processed notebook, the links to other pages and the symbol index
+    modidx = ROOT/_settings().get('lib_path', _settings().get('lib_name', ''))/'_modidx.py'
+    links_key = hashlib.sha256(json.dumps([link_map, site], sort_keys=True).encode()
+                               + (modidx.read_bytes() if modidx.is_file() else b'')).hexdigest()[:20]
     rendered = []
-    for i, pg in enumerate(pages):
+    for pg in pages:
         try:
-            nb = pg['data']['nb']
-            nb.setdefault('metadata', {})
-            page_problems = []
-            pg['needs'] = prepare_cells(nb, i, page_problems)
-            problems += [f'{_rel(pg["nb"])}: {p}' for p in page_problems]
-            _add_links(nb)
-            nb['metadata']['title'] = pg['frontmatter'].get('title', pg['stem'])
-            body, _ = ex.from_notebook_node(from_dict(nb), resources=dict(metadata=dict(name=pg['stem'], path=str(pg['nb'].parent))))
             depth = len(Path(pg['href']).parts) - 1
             root = '../' * depth
-            body, toc = _postprocess(body, pg, link_map, site, root)
-            dest = tmp/pg['href']
+            bfile = cached[str(pg['nb'])].with_suffix('.body.json')
+            hit = json.loads(bfile.read_text()) if bfile.exists() else {}
+            if hit.get('key') == links_key and not pg['failed']:
+                body, toc, pg['needs'], page_problems = hit['body'], hit['toc'], hit['needs'], hit['problems']
+            else:
+                if ex is None: ex = make_exporter()
+                nb = pg['data']['nb']
+                nb.setdefault('metadata', {})
+                page_problems = []
+                pg['needs'] = prepare_cells(nb, re.sub(r'\W', '-', pg['href']), page_problems)
+                _add_links(nb)
+                nb['metadata']['title'] = pg['frontmatter'].get('title', pg['stem'])
+                body, _ = ex.from_notebook_node(from_dict(nb), resources=dict(metadata=dict(name=pg['stem'], path=str(pg['nb'].parent))))
+                body, toc = _postprocess(body, pg, link_map, site, root)
+                bfile.write_text(json.dumps(dict(key=links_key, body=body, toc=toc, needs=pg['needs'], problems=page_problems)))
+            problems += [f'{_rel(pg["nb"])}: {p}' for p in page_problems]
+            dest = out/pg['href']
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(_page_html(pg, pages, body, toc, site, root), encoding='utf-8')
             rendered.append(pg)
@@ -775,19 +794,13 @@ def build(nbs=None, out=None, force=False, workers=1, timeout=180, quiet=False):
             log(f'  ERROR rendering {_rel(pg["nb"])}: {type(e).__name__}: {e}')
             if os.environ.get('NV_DOCS_DEBUG'): traceback.print_exc()
     need_plotly = any(pg['needs'].get('plotly') for pg in rendered)
-    if not _write_static(tmp/'_static', need_plotly, log): problems.append('plotly.min.js could not be copied')
-    (tmp/'.nojekyll').write_text('')
+    if not _write_static(out/'_static', need_plotly, log): problems.append('plotly.min.js could not be copied')
+    (out/'.nojekyll').write_text('')
     manifest = dict(pages=[dict(notebook=_rel(pg['nb']), page=pg['href'], title=pg['frontmatter'].get('title') or pg['stem'],
                                 images=pg['needs']['images'], plotly=pg['needs']['plotly'], api_docs=not pg['failed'])
                            for pg in rendered], problems=problems)
-    (tmp/'_pages.json').write_text(json.dumps(manifest, indent=1))
-    # keep the processing cache; everything else is replaced
-    if cache.exists(): shutil.move(str(cache), str(tmp/CACHE_DIR))
-    old = out.with_name(out.name + '.old')
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists(): out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    (out/'_pages.json').write_text(json.dumps(manifest, indent=1))
+    _remove_stale(out, since=t_render)
     log(f'wrote {len(rendered)} pages, {n_assets} assets{", plotly.min.js" if need_plotly else ""} to {_rel(out)} '
         f'in {time.time() - t0:.0f} s; open {_rel(out)}/index.html')
     if problems:
@@ -802,7 +815,8 @@ def main(argv=None):
     ap.add_argument('--out', default=None, help='output folder (default: _site)')
     ap.add_argument('--force', action='store_true', help='reprocess every notebook, ignoring the cache')
     ap.add_argument('--strict', action='store_true', help='exit non-zero if any notebook failed or lost its API docs')
-    ap.add_argument('--workers', type=int, default=1, help='notebooks processed in parallel (each worker imports the library once)')
+    ap.add_argument('--workers', type=int, default=min(2, os.cpu_count() or 1),
+                    help='notebooks processed in parallel (each worker imports the library once)')
     ap.add_argument('--timeout', type=int, default=180, help='seconds allowed to process one notebook')
     ap.add_argument('--worker', help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
