@@ -30,27 +30,49 @@ CACHE_DIR = '.cache'
 # ---------------------------------------------------------------------------------------------------------
 
 _DOC_DIRECTIVES = {'export', 'exports', 'exporti', 'exec_doc'}
-TOLERATED = []  # (title, cell index, error) of cells skipped by `_tolerant_exec_show_docs`, per notebook
+TOLERATED = []  # (first line, error) of failing cells skipped by `_tolerant_exec_show_docs`, per notebook
+MIXED = []  # first lines of cells that mix imports with other code (only their imports were run), per notebook
+
+
+def _first_line(src): return next((l.strip() for l in (src or '').splitlines() if l.strip()), '')[:60]
 
 
 def _tolerant_exec_show_docs():
-    "nbdev's `exec_show_docs`, except that a failing cell that is neither an export nor a `show_doc` is skipped."
-    from nbdev.processors import exec_show_docs
+    "nbdev's `exec_show_docs`, but cells mixing imports with code run only their imports, and only docs can fail."
+    import ast
+    from nbdev.processors import exec_show_docs, _do_eval
+    def critical(cell):
+        return bool(set(getattr(cell, 'directives_', {}) or {}) & _DOC_DIRECTIVES
+                    or re.search(r'^\s*show_doc\(', cell.source or '', re.MULTILINE))
     class tolerant_exec_show_docs(exec_show_docs):
-        # nbdev also runs every cell that contains an import; when such a cell also uses names from cells that
-        # are not run for docs (a test cell starting with `import ...`), it fails. `nbdev_docs` would stop there;
-        # here the cell is skipped and reported, and the page keeps its API docs.
+        # Besides exports and show_doc cells, nbdev runs every cell that contains an import. A cell that mixes
+        # imports with other code (an example, or a test starting with `import ...`) then runs in full: slowly (a
+        # training example) or into an error (it uses names from cells that are not run), which stops `nbdev_docs`.
+        # Here only its import statements run and the cell is reported; a failing cell that is neither an export
+        # nor a show_doc is skipped and reported, so the page keeps its API docs.
         def __call__(self, cell):
+            if self._imports_only(cell): return
             saved = [dict(o) for o in cell.get('outputs', [])] if cell.get('cell_type') == 'code' else None
             try: super().__call__(cell)
-            except Exception as e:
-                critical = (set(getattr(cell, 'directives_', {}) or {}) & _DOC_DIRECTIVES
-                            or re.search(r'^\s*show_doc\(', cell.source or '', re.MULTILINE))
-                if critical or not hasattr(self, 'k') or self.k.exc is None: raise
-                first = next((l for l in (cell.source or '').splitlines() if l.strip()), '')
-                TOLERATED.append((first.strip()[:60], f'{type(self.k.exc).__name__}: {self.k.exc}'))
+            except Exception:
+                if critical(cell) or not hasattr(self, 'k') or self.k.exc is None: raise
+                TOLERATED.append((_first_line(cell.source), f'{type(self.k.exc).__name__}: {self.k.exc}'))
                 self.k.exc = None
                 if saved is not None: cell['outputs'] = saved
+
+        def _imports_only(self, cell):
+            fm = getattr(self.nb, 'frontmatter_', {}) or {}
+            if (not hasattr(self, 'k') or not self.nb.has_docs_ or cell.get('cell_type') != 'code' or critical(cell)
+                or str(fm.get('skip_showdoc', '')).lower() in ('true', '1', 'yes')): return False
+            try: body = ast.parse(cell.source).body
+            except SyntaxError: return False  # magics: left to nbdev
+            imports = [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
+            if not imports or len(imports) == len(body) or not _do_eval(cell): return False
+            MIXED.append(_first_line(cell.source))
+            res = self.k.run_cell('\n'.join(ast.get_source_segment(cell.source, n) for n in imports))
+            err = getattr(res, 'error_in_exec', None) or getattr(res, 'error_before_exec', None)
+            if err is not None: TOLERATED.append((_first_line(cell.source), f'{type(err).__name__}: {err}'))
+            return True
     return tolerant_exec_show_docs
 
 
@@ -82,19 +104,23 @@ def _process_one(nb_path, out_path, timeout):
     t0 = time.time()
     for exec_docs in (True, False):
         cwd, sys_path = os.getcwd(), list(sys.path)
-        TOLERATED.clear()
+        TOLERATED.clear(); MIXED.clear()
         try:
             nb = read_nb(nb_path)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter('always')
-                signal.alarm(max(int(timeout), 1))
+                alarm = getattr(signal, 'alarm', None)  # no SIGALRM on Windows: no per-notebook limit there
+                if alarm: alarm(max(int(timeout), 1))
                 try: _doc_procs(exec_docs)(nb)
-                finally: signal.alarm(0)
+                finally:
+                    if alarm: alarm(0)
             status['warnings'] += [str(w.message).strip().splitlines()[0] for w in caught
-                                   if not issubclass(w.category, DeprecationWarning)][:5]
+                                   if not issubclass(w.category, DeprecationWarning)
+                                   and 'containing imports and other code' not in str(w.message)][:5]
             status['skipped_cells'] = [f'the cell starting `{first}` failed ({err})' for first, err in TOLERATED]
+            status['mixed_cells'] = list(MIXED)
             res = dict(nb=nb2dict(nb), frontmatter=getattr(nb, 'frontmatter_', {}) or {},
-                       skipped_cells=status['skipped_cells'])
+                       skipped_cells=status['skipped_cells'], mixed_cells=status['mixed_cells'])
             tmp = Path(str(out_path) + '.tmp')
             tmp.write_text(json.dumps(res, ensure_ascii=False))
             tmp.replace(out_path)
@@ -117,7 +143,7 @@ def _process_one(nb_path, out_path, timeout):
 def worker(jobs_file):
     "Process the notebooks listed in `jobs_file`, printing one status line per notebook."
     os.environ['IN_TEST'] = '1'  # as `nbdev_docs` does, so notebooks can shrink their examples
-    signal.signal(signal.SIGALRM, _on_alarm)
+    if hasattr(signal, 'SIGALRM'): signal.signal(signal.SIGALRM, _on_alarm)
     jobs = json.loads(Path(jobs_file).read_text())
     for job in jobs:
         print(MARK + json.dumps(dict(start=job['nb'])), flush=True)
@@ -708,7 +734,7 @@ def build(nbs=None, out=None, force=False, workers=2, timeout=180, quiet=False):
     log(f'building docs for {len(notebooks)} notebooks in {_rel(nbs)} -> {_rel(out)}')
     cache = out/CACHE_DIR
     cache.mkdir(parents=True, exist_ok=True)
-    problems, jobs, cached = [], [], {}
+    problems, notes, jobs, cached = [], [], [], {}
     for nb in notebooks:
         key = _cache_key(nb)
         cfile = cache/(re.sub(r'[^\w.-]', '_', nb.relative_to(nbs).as_posix()) + f'.{key}.json')
@@ -735,8 +761,12 @@ def build(nbs=None, out=None, force=False, workers=2, timeout=180, quiet=False):
         degraded = st.get('degraded', False)
         if degraded: problems.append(f'{_rel(nb)}: built without API docs: {st.get("error")}')
         for msg in data.get('skipped_cells', []):
-            problems.append(f'{_rel(nb)}: {msg}; nbdev runs every cell with an import to build docs, so '
-                            '`nbdev_docs` would stop here: keep imports in cells of their own')
+            problems.append(f'{_rel(nb)}: {msg}; skipped, the page keeps its API docs')
+        mixed = data.get('mixed_cells', [])
+        if mixed:
+            notes.append(f'{_rel(nb)}: {len(mixed)} cell(s) mix imports with other code (starting ' +
+                         ', '.join(f'`{m}`' for m in mixed) + '): only their imports ran here; `nbdev_docs` '
+                         'runs them whole, so keep imports in cells of their own')
         pages.append(dict(nb=nb, rel=rel, stem=nb.stem, href=out_name, dir=Path(rel).parent, data=data,
                           frontmatter=fm, nav_title='Home' if rel == 'index.ipynb' else (fm.get('title') or nb.stem), failed=degraded,
                           error=st.get('error') if degraded else '', section=_section_for(rel, out_name)))
@@ -798,11 +828,14 @@ def build(nbs=None, out=None, force=False, workers=2, timeout=180, quiet=False):
     (out/'.nojekyll').write_text('')
     manifest = dict(pages=[dict(notebook=_rel(pg['nb']), page=pg['href'], title=pg['frontmatter'].get('title') or pg['stem'],
                                 images=pg['needs']['images'], plotly=pg['needs']['plotly'], api_docs=not pg['failed'])
-                           for pg in rendered], problems=problems)
+                           for pg in rendered], problems=problems, notes=notes)
     (out/'_pages.json').write_text(json.dumps(manifest, indent=1))
     _remove_stale(out, since=t_render)
     log(f'wrote {len(rendered)} pages, {n_assets} assets{", plotly.min.js" if need_plotly else ""} to {_rel(out)} '
         f'in {time.time() - t0:.0f} s; open {_rel(out)}/index.html')
+    if notes:
+        log(f'{len(notes)} note(s):')
+        for n in notes: log(f'  - {n}')
     if problems:
         log(f'{len(problems)} problem(s):')
         for p in problems: log(f'  - {p}')

@@ -18,7 +18,7 @@ needs the network fails; screenshots go to `_site/_check/*.png` and the rendered
 figures drawn). Exit status 1 if a check fails, 2 if Chromium is missing (use `--no-browser` to skip it).
 """
 from __future__ import annotations
-import argparse, base64, io, json, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, base64, io, json, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
