@@ -51,6 +51,9 @@ def setup():
         spec = GPU_TORCH if shutil.which('nvidia-smi') else CPU_TORCH
         sh(PY, '-m', 'pip', 'install', '-q', spec)
     sh(PY, '-m', 'pip', 'install', '-q', '-e', '.[dev]')
+    if (ROOT/'.git').exists():  # nbdev's merge driver, named in .gitattributes, resolves notebook conflicts
+        sh('git', 'config', 'merge.nbdev-merge.name', 'resolve conflicts with nbdev_fix', check=False)
+        sh('git', 'config', 'merge.nbdev-merge.driver', f'{BIN/"nbdev_merge"} %O %A %B %P', check=False)
     STAMP.write_text(_setup_key())
     print(f'set-up done in {time.time()-t0:.0f} s', flush=True)
 
@@ -116,7 +119,7 @@ def verify(args):
 def docs(args):
     "Build the offline HTML docs site into _site/."
     setup()
-    sh(PY, ROOT/'tools'/'build_docs.py', *args, env=venv_env())
+    return sh(PY, ROOT/'tools'/'build_docs.py', *args, env=venv_env(), check=False).returncode
 
 
 def lab(args):

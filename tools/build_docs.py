@@ -7,14 +7,15 @@
 Every notebook under `nbs/` (folders and files starting with `_` or `.` are skipped, as nbdev does) goes
 through nbdev's own documentation processors (front matter from the title cell, `#| hide` and export cells
 dropped, `show_doc` added for exported names and executed), then nbconvert's JupyterLab HTML renderer,
-inside a small page shell with a sidebar. Only the cells nbdev needs for `show_doc` are executed (exports
-and imports), never whole notebooks. The site is written to `_site/` (`index.html` is the front page);
-pages are named as nbdev names them for Quarto (`00_core.ipynb` -> `core.html`), so nbdev's
-cross-reference links work. Plotly figures use a local `plotly.min.js`; nothing is fetched from the network.
+inside a small page shell with a sidebar and an on-page contents list. Only what `show_doc` needs is run
+(exports, imports, `show_doc` cells; of a cell that mixes imports with other code, only its imports), never
+whole notebooks. Pages are named as nbdev names them for Quarto (`00_core.ipynb` -> `core.html`), so
+nbdev's cross-reference links work; links to `.ipynb` files point to their pages. Plotly figures use a local
+`plotly.min.js` and formulas are drawn by matplotlib's mathtext: nothing is fetched from the network.
 
-Processed notebooks are cached in `_site/.cache/` (keyed on the notebook, this script, settings.ini and
-nbdev's version): `--force` reprocesses everything. A notebook that fails is reported and rendered
-without API docs (or skipped if unreadable); the build goes on and only `--strict` makes it exit non-zero.
+Processed notebooks and page bodies are cached in `_site/.cache/` (`--force` redoes everything), so a rebuild
+reprocesses only the notebooks that changed. A notebook that fails is reported and its page is rendered
+without API docs (or left out if unreadable); the build goes on, and only `--strict` makes it exit non-zero.
 """
 from __future__ import annotations
 import argparse, base64, hashlib, html, json, os, re, shutil, signal, subprocess, sys, tempfile, time, traceback
@@ -176,9 +177,11 @@ def _settings():
 
 
 def _cache_key(nb_path):
-    import nbdev
+    "Processed notebooks depend on the notebook, the processing code here, settings.ini and nbdev."
+    import inspect, nbdev
+    code = ''.join(inspect.getsource(f) for f in (_tolerant_exec_show_docs, _doc_procs, _process_one)).encode()
     h = hashlib.sha256()
-    for b in (Path(nb_path).read_bytes(), Path(__file__).read_bytes(), _settings_text().encode(), nbdev.__version__.encode()):
+    for b in (Path(nb_path).read_bytes(), code, _settings_text().encode(), nbdev.__version__.encode()):
         h.update(hashlib.sha256(b).digest())
     return h.hexdigest()[:20]
 
@@ -474,6 +477,8 @@ body.nv { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "H
 .nv-main .jp-InputArea-editor { border-radius: 6px; background: #f6f8fa; border: 1px solid var(--nv-border); }
 .nv-main .jp-OutputArea-output pre { font-size: 13px; }
 .nv-main .jp-OutputArea-output img { max-width: 100%; height: auto; }
+/* logging goes to stderr: show it as a quiet log, not as an error */
+.nv-main .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] { background: #f6f6f2; color: #4b5058; }
 .nv-main .jp-Cell.celltag_showdoc { margin: 18px 0 10px; }
 .nv-main .celltag_showdoc .jp-RenderedMarkdown { border-left: 3px solid var(--nv-accent); padding-left: 14px; }
 .nv-main .celltag_showdoc hr { display: none; }
@@ -792,7 +797,7 @@ def build(nbs=None, out=None, force=False, workers=2, timeout=180, quiet=False):
     from nbformat import from_dict
     # a page body depends on its processed notebook, the links to other pages and the symbol index
     modidx = ROOT/_settings().get('lib_path', _settings().get('lib_name', ''))/'_modidx.py'
-    links_key = hashlib.sha256(json.dumps([link_map, site], sort_keys=True).encode()
+    links_key = hashlib.sha256(json.dumps([link_map, site], sort_keys=True).encode() + Path(__file__).read_bytes()
                                + (modidx.read_bytes() if modidx.is_file() else b'')).hexdigest()[:20]
     rendered = []
     for pg in pages:
