@@ -21,6 +21,7 @@ def readme_text(nb_path=ROOT/'nbs'/'index.ipynb'):
             if not c.source: continue
         cells.append(c)
     nb.cells = cells
+    nb.metadata.setdefault('language_info', {'name': 'python'})  # fenced code blocks get their language
     md, _ = MarkdownExporter().from_notebook_node(nb)
     # nbdev subtitle syntax `> text` under the title stays a blockquote; collapse blank-line runs
     md = re.sub(r'\n{3,}', '\n\n', md).strip() + '\n'
