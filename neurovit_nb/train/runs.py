@@ -4,7 +4,7 @@
 
 # %% ../../nbs/25_train.runs.ipynb #22cef8c9
 from __future__ import annotations
-import hashlib, json, shutil, sys, time
+import hashlib, json, re, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -287,7 +287,10 @@ def train_run(cfg:RunConfig, # data, task, model, preprocessing, split settings
             if not existing: save_json(config, out/'config.json')
         t0 = time.time()
         df, cache, task = prepare_data(cfg, out, progress)
-        dls = make_dataloaders(df, cache, bs=cfg.bs, num_workers=cfg.num_workers, balanced=cfg.balanced, seed=train_cfg.seed)
+        # BatchNorm cannot train on a batch of one image: drop such a last batch for models that have BatchNorm
+        has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+        dls = make_dataloaders(df, cache, bs=cfg.bs, num_workers=cfg.num_workers, balanced=cfg.balanced, seed=train_cfg.seed,
+                               drop_last=has_bn and int((df.split == 'train').sum()) % cfg.bs == 1)
         train_dl = shard_loader(dls['train'], seed=train_cfg.seed)
         weights = class_weights_from_labels(df.label[df.split == 'train'], task.num_classes) if cfg.class_weights else None
         model.to(dev)
@@ -356,9 +359,9 @@ def _tuple3(s, name:str, cast=float):
     return v
 
 def _overrides(s:str|None) -> dict:
-    "Parse 'embed_dim=96,depth=4,drop_path_rate=0.1' into a dict of numbers/strings."
+    "Parse 'embed_dim=96,depth=4,channels=[8,16,32]' into a dict of JSON values (numbers, lists) or strings."
     out = {}
-    for item in filter(None, (s or '').split(',')):
+    for item in filter(None, re.split(r',(?![^\[]*\])', s or '')):  # commas inside [...] belong to a list value
         if '=' not in item: raise ConfigError(f'model_args: expected key=value pairs, got {item!r}')
         k, v = item.split('=', 1)
         try: out[k.strip()] = json.loads(v)
@@ -372,7 +375,7 @@ def neurovit_train(data:str=None, # BIDS folder or CSV/TSV manifest
                    column:str=None, # label column, if not the task's usual one
                    classes:str=None, # comma-separated class names, negative first (e.g. 'CN,AD')
                    model:str=None, # model preset (default: vit3d_tiny_p8 on CPU, vit3d_base_p16 on GPU)
-                   model_args:str=None, # preset overrides, e.g. 'embed_dim=96,depth=4,drop_path_rate=0.1'
+                   model_args:str=None, # preset overrides, e.g. 'embed_dim=96,depth=4,drop_path_rate=0.1' (lists as [8,16,32])
                    img_size:str=None, # model input in voxels: '96' or '40,48,40'
                    spacing:str=None, # voxel size in mm: '2' or '2,2,2'; 'none' keeps the images' own
                    pretrained:str=None, # checkpoint to start from
