@@ -160,6 +160,7 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
                  num_workers:int=0, # worker processes for preprocessing and loading
                  on_error:str='raise', # an unreadable image stops the evaluation ('raise') or is left out and listed ('skip')
                  overwrite:bool=False, # replace an existing evaluation in `out`
+                 manifest_cols:dict|None=None, # a manifest's column names: `path_col`, `subject_col`, `session_col`, `site_col`
                  progress:bool=False, # show progress bars
                 ) -> dict: # the content of `out/metrics.json`
     "Evaluate a trained run on another cohort; write metrics.json, predictions.csv and report.html."
@@ -170,7 +171,10 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
         raise FileExistsError(f'{out}: already holds an evaluation (metrics.json); pass overwrite=True (--overwrite) to replace it')
     run = load_run(run_dir, which=which, device=get_device(device))
     task = _resolve_task(run.task, task, column)
-    cohort = apply_task(load_cohort(data), task)
+    cohort = load_cohort(data, **(manifest_cols or {})) if manifest_cols and not Path(data).expanduser().is_dir() else load_cohort(data)
+    if task.column not in cohort.columns:
+        raise ValueError(f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column')
+    cohort = apply_task(cohort, task)
     if not len(cohort): raise ValueError(f'{data}: no image has a {task.column!r} among {list(task.classes)}')
     excluded = list(cohort.attrs.get('excluded', []))
     df = mark_external(cohort, name)
@@ -218,6 +222,10 @@ def neurovit_eval(run:str, # run directory written by neurovit_train
                   device:str='auto', # auto, cpu, cuda, cuda:N or mps
                   num_workers:int=0, # worker processes
                   skip_bad:bool=False, # leave out (and list) images that cannot be read, instead of stopping
+                  path_col:str='path', # manifest column with image paths
+                  subject_col:str='subject', # manifest column with subject ids, e.g. participant
+                  session_col:str=None, # manifest column with session/visit ids (default: session, if present)
+                  site_col:str=None, # manifest column with the site/scanner (default: site, if present)
                   overwrite:bool=False, # replace an existing evaluation
                   quiet:bool=False, # no progress bars
                  ):
@@ -225,7 +233,8 @@ def neurovit_eval(run:str, # run directory written by neurovit_train
     try:
         res = evaluate_run(run, data, task=task, column=column, out=out, which=which, name=name, cache_dir=cache_dir,
                            n_boot=n_boot, threshold=threshold, bs=bs, device=device, num_workers=num_workers,
-                           on_error='skip' if skip_bad else 'raise', overwrite=overwrite, progress=not quiet)
+                           on_error='skip' if skip_bad else 'raise', overwrite=overwrite, progress=not quiet,
+                           manifest_cols=dict(path_col=path_col, subject_col=subject_col, session_col=session_col, site_col=site_col))
     except (ConfigError, ValueError, KeyError, FileExistsError, FileNotFoundError) as e:
         print(f'neurovit_eval: error: {e}', file=sys.stderr); sys.exit(2 if isinstance(e, ConfigError) else 1)
     print(metrics_table({res['dataset']: res['external']}).to_string())

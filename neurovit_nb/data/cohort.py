@@ -101,7 +101,7 @@ def read_manifest(path:str|Path, # CSV (comma) or TSV (tab) file, one row per im
         num = pd.to_numeric(df[c], errors='coerce')
         if num.notna().sum() == df[c].notna().sum(): df[c] = num
     for role, c in [('path_col', path_col), ('subject_col', subject_col), ('session_col', session_col), ('site_col', site_col)]:
-        if c is not None and c not in df.columns: raise ValueError(f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)})')
+        if c is not None and c not in df.columns: raise ValueError(f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)}); name the right one with {role}=... (--{role} on the command line)')
     for c in (path_col, subject_col):
         if df[c].isna().any(): raise ValueError(f'{path}: empty {c!r} in row(s) {list(np.flatnonzero(df[c].isna()) + 2)[:10]}')
     df = df.rename(columns={path_col: 'path', subject_col: 'subject', **({session_col: 'session'} if session_col else {}),

@@ -33,7 +33,7 @@ def find_image(run, # a loaded run (its `splits` table lists the images)
         hit = df[(ids == k) | (ids + '_' + session == k)]
         if len(hit): break
     if hit.empty:
-        raise ValueError(f'image: {key!r} is neither a file nor a subject of the run (subjects look like {", ".join(ids.head(3))})')
+        raise ValueError(f'image: {key!r} is neither a file nor a subject of the run (subjects look like {", ".join(ids.drop_duplicates().head(3))})')
     if len(hit) > 1:
         get_logger('neurovit_nb.interpret').info(f'{key} has {len(hit)} images; using {Path(hit.path.iloc[0]).name} (name the session to pick another)')
     return Path(hit['path'].iloc[0])
@@ -95,7 +95,9 @@ def neurovit_explain(run:str=None, # run directory, as written by `neurovit_trai
     if run is None or image is None: raise SystemExit('neurovit_explain: --run and --image are required (see --help)')
     if method not in METHODS: raise SystemExit(f'neurovit_explain: --method must be one of {", ".join(METHODS)}, got {method!r}')
     from neurovit_nb.train.runs import load_run
-    loaded = load_run(run, which=which, device=get_device(device))
-    fusion = int(fusion) if str(fusion).lstrip('-').isdigit() else fusion
-    res = explain_run(loaded, image, method, out, class_idx, threshold, fusion=fusion, discard_ratio=discard_ratio)
+    try:  # bad input (unreadable image, unknown subject or device) is one clear line, not a traceback
+        loaded = load_run(run, which=which, device=get_device(device))
+        fusion = int(fusion) if str(fusion).lstrip('-').isdigit() else fusion
+        res = explain_run(loaded, image, method, out, class_idx, threshold, fusion=fusion, discard_ratio=discard_ratio)
+    except (ValueError, KeyError, FileNotFoundError) as e: raise SystemExit(f'neurovit_explain: error: {e}') from e
     for k in ('nifti', 'png', 'html', 'json'): print(res[k])

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/25_train.runs.ipynb #22cef8c9
 from __future__ import annotations
-import hashlib, json, re, shutil, sys, time
+import hashlib, html, json, re, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -27,8 +27,8 @@ from .distributed import init_distributed, cleanup_distributed, is_main_process,
 
 # %% auto #0
 __all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'scale_warmup', 'default_configs', 'model_spec_for', 'build_model',
-           'prep_config_for', 'prepare_data', 'evaluate_splits', 'subject_predictions', 'plot_training_curves',
-           'write_run_report', 'train_run', 'Run', 'load_run', 'neurovit_train']
+           'prep_config_for', 'read_cohort', 'prepare_data', 'evaluate_splits', 'subject_predictions',
+           'plot_training_curves', 'write_run_report', 'train_run', 'Run', 'load_run', 'neurovit_train']
 
 # %% ../../nbs/25_train.runs.ipynb #eb885809
 @dataclass
@@ -56,6 +56,10 @@ class RunConfig(Config):
     cache_dir: str|None = None # preprocessing cache; None: `.neurovit_cache` next to the run folder
     num_workers: int = 0 # data-loading worker processes
     on_error: Literal['raise', 'skip'] = 'raise' # a bad image stops the run, or is skipped and listed in the log
+    path_col: str = 'path' # manifest column with the image paths (BIDS folders ignore the four column settings)
+    subject_col: str = 'subject' # manifest column with the subject ids (e.g. 'participant')
+    session_col: str|None = None # manifest column with the session/visit ids (None: 'session' if there is one)
+    site_col: str|None = None # manifest column with the acquisition site (None: 'site' if there is one)
     device: str = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
     n_boot: int = 1000 # bootstrap resamples for the confidence intervals
     eval_checkpoint: Literal['best', 'last'] = 'best' # evaluate the best validation epoch, or the end of the schedule
@@ -91,7 +95,8 @@ def default_configs(device:str='auto', # the device the run will use; picks the 
                     **overrides, # any field of `RunConfig` or `TrainConfig`; None values are ignored
                    ) -> tuple[RunConfig, TrainConfig]:
     "Return `(RunConfig, TrainConfig)` with the defaults for `device`, updated by the given options (checked, naming the option)."
-    dev = get_device(device)
+    try: dev = get_device(device)
+    except ValueError as e: raise ConfigError(str(e)) from e  # a CLI typo, reported before any work
     d = DEFAULTS['cuda' if dev.type == 'cuda' else 'cpu']
     run_fields, train_fields = RunConfig.__dataclass_fields__, TrainConfig.__dataclass_fields__
     unknown = sorted(k for k in overrides if k not in run_fields and k not in train_fields)
@@ -131,6 +136,15 @@ def prep_config_for(cfg:RunConfig) -> PrepConfig:
     "Preprocessing settings of a run."
     return PrepConfig(img_size=tuple(cfg.img_size), spacing=cfg.spacing, resize=cfg.resize, crop_foreground=cfg.crop_foreground)
 
+def read_cohort(cfg:RunConfig) -> pd.DataFrame:
+    "Read the run's cohort, naming the manifest columns from `cfg` (a wrong column is a `ConfigError` naming the option)."
+    if Path(cfg.data).expanduser().is_dir(): return load_cohort(cfg.data)
+    cols = dict(path_col=cfg.path_col, subject_col=cfg.subject_col, session_col=cfg.session_col, site_col=cfg.site_col)
+    try: return load_cohort(cfg.data, **cols)
+    except ValueError as e:
+        if 'is not a column' not in str(e): raise
+        raise ConfigError(str(e)) from e  # exit status 2: fix the command line
+
 def prepare_data(cfg:RunConfig, # run settings
                  out:str|Path, # run folder (its splits.csv is reused when present)
                  progress:bool=True, # progress bar while preprocessing
@@ -139,16 +153,23 @@ def prepare_data(cfg:RunConfig, # run settings
     out = Path(out)
     task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
     cache = VolumeCache(_cache_dir(cfg, out), prep_config_for(cfg))
+    group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col  # the site column is read as 'site'
     if (out/'splits.csv').exists(): df = load_splits(out/'splits.csv')
     else:
-        df = apply_task(load_cohort(cfg.data), task)
-        if df.empty: raise ValueError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
-        df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=cfg.group_col)
-    check_splits(df, group_col=cfg.group_col)
+        try:
+            df = apply_task(read_cohort(cfg), task)
+            if df.empty: raise ValueError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
+            df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
+        except ConfigError: raise
+        except ValueError as e: raise ConfigError(f'{e} (see --column, --classes and --group_col)') from e  # the cohort does not fit the options
+    check_splits(df, group_col=group_col)
     if is_main_process():
-        report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)  # all cores: preprocessing is CPU-bound
+        try: report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)  # all cores: preprocessing is CPU-bound
+        except ValueError as e: raise ConfigError(f'{e} (--on_error skip leaves unreadable images out, and lists them)') from e
         bad = set(report.path[report.status == 'skipped'])
-        if bad: df = df[~df.path.isin(bad)].reset_index(drop=True)
+        if bad:
+            df = df[~df.path.isin(bad)].reset_index(drop=True)
+            with atomic_write(out/'skipped.csv') as f: report.loc[report.status == 'skipped', ['path', 'reason']].to_csv(f, index=False)  # kept with the run, not only in the log
         if not (out/'splits.csv').exists(): save_splits(df, out/'splits.csv')
     barrier()  # other ranks wait for the cache and the split table
     if not is_main_process(): df = load_splits(out/'splits.csv')
@@ -223,6 +244,9 @@ def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, met
                'model': json.dumps(cfg['model']), 'status': st.get('status', ''), 'epochs run': st.get('epoch', ''),
                'best epoch': st.get('best_epoch', ''), 'optimizer steps': st.get('step', ''), 'training time (min)': round(st.get('time_s', 0) / 60, 1)}
     sections = [('Summary', summary)]
+    if (out/'skipped.csv').exists():
+        skipped = pd.read_csv(out/'skipped.csv')
+        sections.append((f'Images left out ({len(skipped)}, unreadable)', '<pre>' + html.escape('\n'.join(f'{r.path}: {r.reason}' for r in skipped.itertuples())) + '</pre>'))
     split_metrics = {k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}
     if split_metrics: sections.append(('Subject-level metrics (95% bootstrap CI)', split_metrics))
     sections.append(('Training curves', plot_training_curves(out, figsize=(11, 3), dpi=80)))
@@ -286,7 +310,11 @@ def train_run(cfg:RunConfig, # data, task, model, preprocessing, split settings
             out.mkdir(parents=True, exist_ok=True)
             if not existing: save_json(config, out/'config.json')
         t0 = time.time()
-        df, cache, task = prepare_data(cfg, out, progress)
+        try: df, cache, task = prepare_data(cfg, out, progress)
+        except BaseException:  # nothing trained yet: leave no half-made run behind that would block a corrected retry
+            if not existing and is_main_process():
+                for f in ('config.json', 'splits.csv', 'skipped.csv'): (out/f).unlink(missing_ok=True)
+            raise
         # BatchNorm cannot train on a batch of one image: drop such a last batch for models that have BatchNorm
         has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
         dls = make_dataloaders(df, cache, bs=cfg.bs, num_workers=cfg.num_workers, balanced=cfg.balanced, seed=train_cfg.seed,
@@ -402,6 +430,11 @@ def neurovit_train(data:str=None, # BIDS folder or CSV/TSV manifest
                    test:float=None, # test fraction of subjects
                    split_seed:int=None, # split seed
                    group_col:str=None, # keep whole groups (e.g. site) in one split
+                   path_col:str=None, # manifest column with image paths (default: path)
+                   subject_col:str=None, # manifest column with subject ids (default: subject), e.g. participant
+                   session_col:str=None, # manifest column with session/visit ids (default: session, if present)
+                   site_col:str=None, # manifest column with the site/scanner (default: site, if present)
+                   on_error:str=None, # 'raise' stops at the first unreadable image, 'skip' leaves it out and logs it
                    seed:int=None, # training seed
                    num_workers:int=None, # data-loading workers
                    cache_dir:str=None, # preprocessing cache folder
@@ -418,16 +451,22 @@ def neurovit_train(data:str=None, # BIDS folder or CSV/TSV manifest
         opts = dict(data=data or '', task=task, column=column, classes=tuple(c.strip() for c in classes.split(',')) if classes else None,
                     model=model, model_overrides=_overrides(model_args) or None, img_size=_tuple3(img_size, 'img_size', int),
                     spacing=None if sp == 'none' else sp, pretrained=pretrained, bs=bs, val=val, test=test, split_seed=split_seed,
-                    group_col=group_col, num_workers=num_workers, cache_dir=cache_dir, balanced=balanced or None, class_weights=class_weights or None,
+                    group_col=group_col, path_col=path_col, subject_col=subject_col, session_col=session_col,
+                    site_col=site_col, on_error=on_error, num_workers=num_workers, cache_dir=cache_dir, balanced=balanced or None, class_weights=class_weights or None,
                     augment=True if augment else (False if no_augment else None),
                     epochs=epochs, lr=lr, min_lr=min_lr, weight_decay=weight_decay, schedule=schedule, warmup_epochs=warmup_epochs,
                     accum_steps=accum_steps, grad_clip=grad_clip, label_smoothing=label_smoothing, mixup_alpha=mixup_alpha,
                     cutmix_alpha=cutmix_alpha, patience=patience, eval_checkpoint=eval_checkpoint, amp=amp, seed=seed, tensorboard=tensorboard or None)
+        ignored = [k for k, v in opts.items() if v not in (None, '') and k != 'task'] + (['task'] if task != 'ad' else [])
+        if resume and ignored and (Path(out)/'config.json').exists() and is_main_process():  # the stored settings win, so say so
+            print(f'neurovit_train: warning: --resume continues {out} with its stored settings; ignoring --{", --".join(ignored)}', file=sys.stderr)
         run_cfg, train_cfg = default_configs(device, **opts)
         if sp == 'none': run_cfg = run_cfg.replace(spacing=None)
         metrics = train_run(run_cfg, train_cfg, out, resume=resume, overwrite=overwrite, progress=not quiet)
     except (ConfigError, FileExistsError, FileNotFoundError, NonFiniteLossError) as e:
         print(f'neurovit_train: error: {e}', file=sys.stderr); sys.exit(2 if isinstance(e, ConfigError) else 1)
+    except KeyboardInterrupt:  # Ctrl-C or `timeout -s INT`: the last checkpoint is intact, so say how to go on
+        print(f'neurovit_train: interrupted; continue with: neurovit_train --resume --out {out}', file=sys.stderr); sys.exit(130)
     if is_main_process() and metrics:
         print(metrics_table({k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}).to_string())
         print(f"report: {Path(out)/'report.html'}")
