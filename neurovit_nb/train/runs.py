@@ -251,7 +251,8 @@ def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, met
     if split_metrics: sections.append(('Subject-level metrics (95% bootstrap CI)', split_metrics))
     sections.append(('Training curves', plot_training_curves(out, figsize=(11, 3), dpi=80)))
     curves = {s: (p.label.values, p.prob.values) for s, p in preds.groupby('split') if p.label.nunique() == 2}
-    if curves: sections.append(('ROC (subjects)', roc_figure(curves, n_boot=n_boot)))
+    aucs = {s: split_metrics[s]['auc'] for s in curves if 'auc' in split_metrics.get(s, {})}  # legend agrees with the table
+    if curves: sections.append(('ROC (subjects)', roc_figure(curves, n_boot=n_boot, aucs=aucs)))
     test = preds[preds.split == 'test']
     if len(test) and len(classes) == 2: sections.append(('Confusion matrix (test subjects)', confusion_figure(test.label.values, test.prob.values, classes=classes)))
     sections.append(('Configuration', f"<pre>{json.dumps(cfg, indent=2)}</pre>"))
