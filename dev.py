@@ -125,7 +125,8 @@ def docs(args):
 def lab(args):
     "Open JupyterLab on the notebooks."
     setup()
-    sh(BIN/'jupyter', 'lab', '--notebook-dir', ROOT/'nbs', *args, env=venv_env())
+    root = ['--allow-root'] if hasattr(os, 'geteuid') and os.geteuid() == 0 else []  # containers often run as root
+    sh(BIN/'jupyter', 'lab', '--notebook-dir', ROOT/'nbs', *root, *args, env=venv_env())
 
 
 if __name__ == '__main__':
