@@ -4,7 +4,7 @@
 
 # %% ../../nbs/02_data.synthetic.ipynb #2578ccdc
 from __future__ import annotations
-import functools, json, multiprocessing as mp, os, shutil, tempfile, time
+import functools, hashlib, inspect, json, multiprocessing as mp, os, shutil, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from ..core import Config, ConfigError, atomic_write, save_json, load_json, get_logger
+from ..core import Config, ConfigError, atomic_write, atomic_path, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
 
 # %% auto #0
@@ -75,8 +75,7 @@ def _gauss(coords, region, side):
     c = np.array(region.centres()[side], np.float32); sg = np.array(region.sigma, np.float32)
     return np.exp(-0.5 * (((coords - c) / sg)**2).sum(-1))
 
-@functools.lru_cache(maxsize=4)
-def _template_arrays(pool:int):
+def _compute_template_arrays(pool:int):
     "Template channels (t1, t1 x ribbon x cortical-AD-region left/right, t1 x ribbon), label codes and affine, pooled by `pool`."
     from scipy import ndimage as ndi
     import nibabel as nib
@@ -104,6 +103,30 @@ def _template_arrays(pool:int):
     labels = in_brain * (1 + 2 * ad + 4 * ((sex > 0.3) & ~ad))  # bit codes (AD wins where regions touch), sampled with nearest neighbour
     maps = np.stack([t1, t1 * ribbon * ctx[0], t1 * ribbon * ctx[1], t1 * ribbon]).astype(np.float32)
     return maps, labels.astype(np.float32), affine
+
+# %% ../../nbs/02_data.synthetic.ipynb #d12a1dd7
+def _template_cache_file(pool:int) -> Path|None:
+    "Where the prepared template for `pool` is kept between runs (None: caching off)."
+    root = os.environ.get('NEUROVIT_CACHE', str(Path.home()/'.cache'/'neurovit_nb'))
+    if root.lower() in ('', '0', 'off', 'none'): return None
+    files = [_template_path(k) for k in ('t1', 'gm', 'wm')]
+    key = repr((pool, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files], REGIONS, inspect.getsource(_compute_template_arrays), inspect.getsource(_gauss)))
+    return Path(root)/f'mni152_pool{pool}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz'
+
+@functools.lru_cache(maxsize=4)
+def _template_arrays(pool:int):
+    "The prepared template for `pool`, from the disk cache when it holds it (see `_compute_template_arrays`)."
+    f = _template_cache_file(pool)
+    if f is not None and f.exists():
+        try:
+            with np.load(f, allow_pickle=False) as z: return z['maps'], z['labels'], z['affine']
+        except (OSError, ValueError, KeyError): pass  # unreadable cache file: recompute and replace it
+    maps, labels, affine = _compute_template_arrays(pool)
+    if f is not None:
+        try:
+            with atomic_path(f) as tmp: np.savez(tmp, maps=maps, labels=labels, affine=affine)
+        except OSError: pass  # a read-only home only costs the recomputation
+    return maps, labels, affine
 
 # %% ../../nbs/02_data.synthetic.ipynb #089af889
 @dataclass
