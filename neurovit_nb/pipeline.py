@@ -11,15 +11,15 @@ from .core import ConfigError, get_logger, load_json
 from .data.synthetic import write_synthetic_bids
 from .metrics import metrics_table
 from .train.loop import TrainConfig, NonFiniteLossError
-from .train.runs import RunConfig, train_run, scale_warmup
+from .train.runs import DEFAULTS, RunConfig, train_run, scale_warmup
 
 # %% auto #0
-__all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'run_demo', 'neurovit_demo']
+__all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'demo_run_dir', 'run_demo', 'neurovit_demo']
 
 # %% ../nbs/90_pipeline.ipynb #941296a8
-DEMO_RUN = dict(model='vit3d_tiny_p8', model_overrides=dict(embed_dim=64, depth=4, num_heads=4, pos_embed='sincos', drop_rate=0.1),
-                img_size=(40, 48, 40), spacing=(4., 4., 4.), bs=8, augment=True, eval_checkpoint='last', n_boot=1000)
-DEMO_TRAIN = dict(epochs=40, lr=1e-3, warmup_epochs=4, weight_decay=0.05, min_lr=1e-5, seed=0)
+# the CPU defaults of `neurovit_train`, evaluated at the end of the schedule (19 validation subjects are too few to pick an epoch)
+DEMO_RUN = {**DEFAULTS['cpu']['run'], 'eval_checkpoint': 'last'}
+DEMO_TRAIN = dict(DEFAULTS['cpu']['train'])
 
 def demo_configs(data:str|Path, # the synthetic BIDS folder
                  task:str='ad', # 'ad' or 'sex'
@@ -32,6 +32,12 @@ def demo_configs(data:str|Path, # the synthetic BIDS folder
     return run, train
 
 # %% ../nbs/90_pipeline.ipynb #855cae76
+def demo_run_dir(out:str|Path, # the demo folder
+                 task:str='ad', # 'ad' or 'sex'
+                ) -> Path:
+    "The run folder of the demo for `task` inside `out`."
+    return Path(out)/('run' if task == 'ad' else f'run_{task}')
+
 def run_demo(out:str|Path='runs/demo', # folder for the cohort (`data/`), the cache and the run (`run/`)
              n_subjects:int=150, # subjects of the synthetic cohort
              seed:int=0, # cohort seed
@@ -43,7 +49,7 @@ def run_demo(out:str|Path='runs/demo', # folder for the cohort (`data/`), the ca
             ) -> dict: # the run's metrics.json
     "Generate the synthetic cohort, train and evaluate a small 3D ViT on it, and write the report."
     log = get_logger('neurovit_nb.pipeline')
-    out = Path(out); run_dir = out/f'run_{task}' if task != 'ad' else out/'run'
+    out = Path(out); run_dir = demo_run_dir(out, task)
     t0 = time.time()
     if (run_dir/'metrics.json').exists() and not overwrite:
         log.info(f'{run_dir}: finished earlier; showing its metrics (overwrite=True retrains)')
@@ -74,7 +80,7 @@ def neurovit_demo(out:str='runs/demo', # folder for the cohort, the cache and th
         m = run_demo(out, n_subjects, seed, task, overwrite=overwrite, progress=not quiet, **({'epochs': epochs} if epochs else {}))
     except (ConfigError, FileExistsError, NonFiniteLossError) as e:
         print(f'neurovit_demo: error: {e}', file=sys.stderr); sys.exit(1)
-    run_dir = Path(out)/('run' if task == 'ad' else f'run_{task}')
+    run_dir = demo_run_dir(out, task)
     print(metrics_table({k: v for k, v in m.items() if k in ('val', 'test')}).to_string())
     print(f"test AUC ({task}, subjects never seen in training): {m['test']['auc']['value']:.3f} "
           f"[{m['test']['auc']['lo']:.3f}, {m['test']['auc']['hi']:.3f}]")

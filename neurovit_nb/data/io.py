@@ -163,12 +163,6 @@ def load_nifti(path:str|Path, # a .nii or .nii.gz file
     info['shape'] = data.shape
     return Volume(data, affine, path, info)
 
-# %% ../../nbs/01_data.io.ipynb #05d396fb
-def _error_of(fn):
-    "The message of the `NiftiError` raised by `fn()`, or None (for the table below)."
-    try: fn()
-    except NiftiError as e: return str(e)
-
 # %% ../../nbs/01_data.io.ipynb #2194a5dd
 def save_nifti(data:np.ndarray, # (X, Y, Z) voxels; written with this dtype unless `dtype` is given
                affine:np.ndarray, # (4, 4) voxel -> world (mm)

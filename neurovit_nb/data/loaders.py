@@ -53,12 +53,6 @@ def _balanced_weights(labels:np.ndarray) -> torch.Tensor:
     per_class = dict(zip(classes, 1.0 / counts))
     return torch.as_tensor([per_class[l] for l in labels], dtype=torch.double)
 
-def _seed_worker(worker_id:int):
-    "Seed NumPy and `random` in each loader worker from torch's per-worker seed (itself derived from the loader's generator)."
-    import random
-    s = torch.initial_seed() % 2**32
-    np.random.seed(s); random.seed(s)
-
 # %% ../../nbs/06_data.loaders.ipynb #a69d772a
 def make_dataloaders(df:pd.DataFrame, # cohort table with `path`, `split` and the label column
                      cache:VolumeCache, # cache holding every image of `df`
@@ -81,12 +75,13 @@ def make_dataloaders(df:pd.DataFrame, # cohort table with `path`, `split` and th
     for name in names:
         ds = VolumeDataset(df[df.split == name], cache, label_col=label_col, dtype=dtype)
         # separate generators: the sample order does not depend on how many workers draw their seeds
+        # (torch seeds `random`, NumPy and torch in each worker from `g_workers`)
         g, g_workers = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
         train = name == 'train'
         if train and balanced: sampler = WeightedRandomSampler(_balanced_weights(ds.labels), num_samples=len(ds), replacement=True, generator=g)
         elif train: sampler = RandomSampler(ds, generator=g)
         else: sampler = None
-        kw = dict(persistent_workers=True, worker_init_fn=_seed_worker, prefetch_factor=prefetch_factor) if num_workers > 0 else {}
+        kw = dict(persistent_workers=True, prefetch_factor=prefetch_factor) if num_workers > 0 else {}
         loaders[name] = DataLoader(ds, batch_size=bs if train else (eval_bs or 2 * bs), sampler=sampler, shuffle=False,
                                    num_workers=num_workers, pin_memory=pin, drop_last=drop_last and train, generator=g_workers, **kw)
     _log.info('loaders: ' + ', '.join(f'{k}={len(v.dataset)}' for k, v in loaders.items()))

@@ -56,8 +56,6 @@ class PrepConfig(Config):
 # %% ../../nbs/04_data.preprocess.ipynb #c5fe8e29
 def _brain_mask(x:np.ndarray, cfg:PrepConfig) -> np.ndarray: return x > cfg.foreground_threshold
 
-def _select_brain(cfg:PrepConfig): return lambda x: x > cfg.foreground_threshold
-
 def _normalize(x:np.ndarray, mask:np.ndarray, cfg:PrepConfig) -> tuple[np.ndarray, dict]:
     "Normalise intensities with statistics from brain voxels only; background stays 0."
     if cfg.intensity == 'none' or not mask.any(): return x, {}
@@ -86,7 +84,7 @@ def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dic
     mask = _brain_mask(x.numpy()[0], cfg)
     if not mask.any(): raise ValueError(f'no voxel above foreground_threshold={cfg.foreground_threshold} after resampling')
     if cfg.crop_foreground:
-        x = CropForeground(select_fn=_select_brain(cfg), margin=1, allow_smaller=True)(x)
+        x = CropForeground(select_fn=lambda v: _brain_mask(v, cfg), margin=1, allow_smaller=True)(x)
         mask = _brain_mask(x.numpy()[0], cfg)
     data, info['intensity'] = _normalize(x.numpy()[0], mask, cfg)
     if cfg.resize == 'pad_crop':

@@ -474,7 +474,8 @@ def neurovit_synth(out_dir:str, # folder to create (must not exist, be empty, or
                    n_workers:int=None, # processes (default: one per CPU, at most 8)
                   ):
     "Write a synthetic BIDS cohort of T1w images with known age, sex and Alzheimer's effects, and their ground-truth masks."
-    out = write_synthetic_bids(out_dir, n_subjects=n_subjects, seed=seed, spacing=spacing, effect_size=effect_size,
-                               sex_effect=sex_effect, max_sessions=sessions, frac_longitudinal=frac_longitudinal, n_workers=n_workers)
+    try: out = write_synthetic_bids(out_dir, n_subjects=n_subjects, seed=seed, spacing=spacing, effect_size=effect_size,
+                                    sex_effect=sex_effect, max_sessions=sessions, frac_longitudinal=frac_longitudinal, n_workers=n_workers)
+    except (ValueError, OSError) as e: raise SystemExit(f'neurovit_synth: error: {e}') from None  # a message, not a traceback
     n_img = len(pd.read_csv(out/'derivatives'/'groundtruth'/'effects.tsv', sep='\t'))
     print(f'{out_dir}: {n_subjects} subjects, {n_img} T1w images (BIDS), ground truth in derivatives/groundtruth')

@@ -70,6 +70,22 @@ def _grid_of(model, img_size, patch:int=8):
     "The model's patch grid, or a grid of `patch`-voxel cells for models without one (CNNs)."
     return tuple(getattr(model, 'grid_size', None) or tuple(max(1, s // patch) for s in img_size))
 
+def _subject_inputs(model, subjects, prepare):
+    "Yield `(index, row, batch, affine, probabilities, label)` per subject: preprocessing and prediction done once."
+    for i, row in subjects.iterrows():
+        x, affine = prepare(str(row['path']))
+        xb = as_batch(x, model)  # (1, C, D, H, W)
+        model.eval()
+        with torch.no_grad(): prob = model(xb).softmax(1)[0].cpu().numpy()
+        label = int(row['label']) if 'label' in row and pd.notna(row['label']) else None
+        yield i, row, xb, affine, prob, label
+
+def _method_volume(model, xb, method, label, index, **kwargs):
+    "One method's map of a batch of one on the model grid (D, H, W); 'random' is seeded by the subject's row index."
+    if method == 'random':
+        return random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(index) if isinstance(index, (int, np.integer)) else 0)
+    return attribution_map(model, xb, method, class_idx=label, **kwargs)[0].cpu()
+
 def subject_maps(model:torch.nn.Module, # trained model
                  subjects:pd.DataFrame, # one row per image: `path`, optional `label`
                  prepare:Prepare, # image path -> (input (C, D, H, W), affine)
@@ -77,15 +93,8 @@ def subject_maps(model:torch.nn.Module, # trained model
                  **kwargs, # passed to `attribution_map`
                 ):
     "Yield `(row, probabilities, map in the image's space)` for every subject."
-    for i, row in subjects.iterrows():
-        x, affine = prepare(str(row['path']))
-        xb = as_batch(x, model)  # (1, C, D, H, W)
-        model.eval()
-        with torch.no_grad(): prob = model(xb).softmax(1)[0].cpu().numpy()
-        label = int(row['label']) if 'label' in row and pd.notna(row['label']) else None
-        if method == 'random': vol = random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(i) if isinstance(i, (int, np.integer)) else 0)
-        else: vol = attribution_map(model, xb, method, class_idx=label, **kwargs)[0].cpu()
-        yield row, prob, map_to_image_space(vol, affine, str(row['path']))
+    for i, row, xb, affine, prob, label in _subject_inputs(model, subjects, prepare):
+        yield row, prob, map_to_image_space(_method_volume(model, xb, method, label, i, **kwargs), affine, str(row['path']))
 
 def score_subjects(model:torch.nn.Module, # trained model
                    subjects:pd.DataFrame, # one row per image: `path`, `mask`, optional `subject`, `session`, `label`
@@ -102,13 +111,17 @@ def score_subjects(model:torch.nn.Module, # trained model
     empty = subjects['mask'].map(lambda p: not np.asarray(nib.load(str(p)).dataobj).any())
     if empty.any(): get_logger('neurovit_nb.interpret').info(f'{int(empty.sum())} subject(s) with an empty ground-truth mask skipped')
     subjects, rows = subjects[~empty], []
-    for method in methods:
-        for row, prob, img in subject_maps(model, subjects, prepare, method, **kwargs):
-            image = nib.load(str(row['path']))
-            s = score_map(img, row['mask'], brain=np.asarray(image.dataobj), dilate=dilate, n_voxels=n_voxels)
-            label = int(row['label']) if 'label' in row and pd.notna(row['label']) else None
+    # subject by subject: each image is preprocessed, predicted and read once for all methods
+    for i, row, xb, affine, prob, label in _subject_inputs(model, subjects, prepare):
+        image, mask = nib.load(str(row['path'])), _as_array(row['mask'])
+        brain = np.asarray(image.dataobj)
+        for method in methods:
+            img = map_to_image_space(_method_volume(model, xb, method, label, i, **kwargs), affine, image)
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), session=row.get('session', ''),
-                             method=method, correct=None if label is None else bool(prob.argmax() == label), **s))
+                             method=method, correct=None if label is None else bool(prob.argmax() == label),
+                             **score_map(img, mask, brain=brain, dilate=dilate, n_voxels=n_voxels)))
+    order = {m: k for k, m in enumerate(dict.fromkeys(methods))}
+    rows.sort(key=lambda r: order[r['method']])  # the table stays grouped by method, subjects in order (stable sort)
     return pd.DataFrame(rows)
 
 # %% ../../nbs/42_interpret.score.ipynb #54d196e2
