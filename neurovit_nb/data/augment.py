@@ -275,6 +275,6 @@ def mix_batch(x:torch.Tensor, # (B, C, D, H, W) batch
             lo.append(int(round(max(0., mid - half)))); hi.append(int(round(min(float(s), mid + half))))
         xm = x.clone()
         box = (slice(None), slice(None)) + tuple(slice(a, b) for a, b in zip(lo, hi))
-        xm[box] = x[partner][box]
+        xm[box] = x[box][partner]  # only the box of each partner is gathered
         lam = 1 - math.prod(b - a for a, b in zip(lo, hi)) / math.prod(size)  # the fraction actually kept
     return xm, lam * y1 + (1 - lam) * y1[partner]

@@ -83,7 +83,7 @@ class SliceBrowser(widgets.VBox):
         super().__init__([self.image, widgets.HBox([self.plane, self.index]), self.out])
         self._quiet = False
         self._reset_slider()
-        self.image.observe(self._on_image, 'value'); self.plane.observe(self._on_plane, 'value'); self.index.observe(self._on_index, 'value')
+        self.image.observe(self._on_view, 'value'); self.plane.observe(self._on_view, 'value'); self.index.observe(self._on_index, 'value')
         self._redraw()
 
     def _name(self, i):
@@ -105,12 +105,12 @@ class SliceBrowser(widgets.VBox):
     def figure(self) -> Figure:
         "A matplotlib figure of the current image, plane and slice."
         vol, axis = self.volume(), self.plane.value
-        zooms = vol.zooms
+        zooms, (vmin, vmax) = vol.zooms, np.percentile(vol.data, (1, 99.5))
         rows, cols = [a for a in range(3) if a != axis][::-1]  # the slice's vertical and horizontal axes
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         ax = fig.add_subplot()
         ax.imshow(slice_image(vol.data, axis, self.index.value), cmap='gray', origin='lower', aspect=zooms[rows] / zooms[cols],
-                  vmin=np.percentile(vol.data, 1), vmax=np.percentile(vol.data, 99.5))
+                  vmin=vmin, vmax=vmax)
         ax.set_title(f'{self.image.label}\n{self.plane.label} {self.index.value}/{self.index.max}', fontsize=8); ax.axis('off')
         fig.tight_layout()
         return fig
@@ -121,8 +121,7 @@ class SliceBrowser(widgets.VBox):
         try: self.index.max = n - 1; self.index.value = n // 2
         finally: self._quiet = False
 
-    def _on_image(self, change): self._reset_slider(); self._redraw()
-    def _on_plane(self, change): self._reset_slider(); self._redraw()
+    def _on_view(self, change): self._reset_slider(); self._redraw()  # a new image or plane: back to its middle slice
     def _on_index(self, change):
         if not self._quiet: self._redraw()
 

@@ -137,6 +137,10 @@ def tokens_to_volume(tokens:Tensor, # (B, N) token map over the patch tokens
 # %% ../../nbs/40_interpret.attention.ipynb #ebb09356
 METHODS = ('cls', 'rollout', 'relevance', 'gradcam')
 
+def _is_vit(model) -> bool:
+    "Whether a model has the attention blocks and patch grid that the attention methods read."
+    return hasattr(model, 'blocks') and hasattr(model, 'grid_size')
+
 def _pool_of(model) -> str:
     "How a ViT pools its tokens: 'token' or 'avg'."
     return getattr(getattr(model, 'cfg', None), 'global_pool', 'token' if getattr(model, 'num_prefix_tokens', 0) else 'avg')
@@ -155,7 +159,7 @@ def _class_index(logits:Tensor, class_idx:int|None) -> Tensor:
 # %% ../../nbs/40_interpret.attention.ipynb #6f4b44e5
 def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer):
     "Token maps (B, N) of a ViT for the attention methods."
-    if not hasattr(model, 'blocks') or not hasattr(model, 'grid_size'):
+    if not _is_vit(model):
         raise ValueError(f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none (use method='gradcam')")
     prefix, pool = int(getattr(model, 'num_prefix_tokens', 0)), _pool_of(model)
     if method == 'relevance':
@@ -176,7 +180,7 @@ def available_methods(model:nn.Module, # a model from `neurovit_nb.models`
                      ) -> tuple[str, ...]:
     "The methods that apply to a model: attention methods for ViTs, Grad-CAM for CNNs with a `gradcam_layer`."
     out = ()
-    if hasattr(model, 'blocks') and hasattr(model, 'grid_size'):
+    if _is_vit(model):
         # relevance needs attention maps kept in the graph, which only the package's own attention layers allow
         out = ('cls', 'rollout') + (('relevance',) if any(isinstance(m, Attention) for m in model.modules()) else ())
     if getattr(model, 'gradcam_layer', None): out += ('gradcam',)
@@ -239,12 +243,16 @@ def gradcam_map(model:nn.Module, # a CNN with a `gradcam_layer` attribute (or pa
     return torch.cat(maps).float().clamp(min=0)
 
 # %% ../../nbs/40_interpret.attention.ipynb #2c24a1bd
+def _as_image(img):
+    "A nibabel image from a path (naming a missing file); images and None pass through."
+    if isinstance(img, (str, Path)):
+        if not Path(img).exists(): raise FileNotFoundError(f'{img}: no such image')
+        return nib.load(img)
+    return img
+
 def _reference_grid(reference) -> tuple[tuple[int, int, int], np.ndarray, nib.Nifti1Header|None]:
     "Shape, affine and header of a reference given as a path, a nibabel image or a (shape, affine) pair."
-    if isinstance(reference, (str, Path)):
-        path = Path(reference)
-        if not path.exists(): raise FileNotFoundError(f'{path}: no such reference image')
-        reference = nib.load(path)
+    reference = _as_image(reference)
     if hasattr(reference, 'affine'): return tuple(reference.shape[:3]), np.asarray(reference.affine, float), getattr(reference, 'header', None)
     shape, affine = reference
     affine = np.asarray(affine, float)
@@ -294,7 +302,7 @@ def group_average(maps:list, # NIfTI maps (images or paths), e.g. one per correc
                  ) -> nib.Nifti1Image: # the voxel-wise mean map
     "Average maps voxel-wise on one reference grid."
     if not len(maps): raise ValueError('maps: nothing to average (no subject selected?)')
-    maps = [nib.load(m) if isinstance(m, (str, Path)) else m for m in maps]
+    maps = [_as_image(m) for m in maps]
     shape, affine, _ = _reference_grid(maps[0] if reference is None else reference)
     total = np.zeros(shape, np.float64)
     for m in maps:

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import nibabel as nib
 from fastcore.script import call_parse
-from ..core import atomic_path, get_device, get_logger, save_json
+from ..core import get_device, get_logger, save_json
+from ..data.io import save_nifti
 from .attention import METHODS, as_batch, attribution_map, available_methods, map_to_image_space
 from .viz import plot_map, save_figure, save_html_viewer
 from .score import run_prepare
@@ -69,7 +69,7 @@ def explain_run(run, # a run directory or a loaded run (`neurovit_nb.train.runs.
     img = map_to_image_space(vol, affine, path)
     out = Path(out); stem = out/_map_stem(path, method)
     files = dict(nifti=Path(f'{stem}.nii.gz'), png=Path(f'{stem}.png'), html=Path(f'{stem}.html'), json=Path(f'{stem}.json'))
-    with atomic_path(files['nifti']) as tmp: nib.save(img, tmp)
+    save_nifti(np.asarray(img.dataobj), img.affine, files['nifti'], xform_code=int(img.header['sform_code']), descrip=f'{method} map')
     classes = list(getattr(run.task, 'classes', None) or range(len(prob)))
     title = f'{path.name.split(".")[0]} · {method} · {classes[cls]}'
     save_figure(plot_map(img, path, threshold=threshold, title=title), files['png'])

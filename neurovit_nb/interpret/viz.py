@@ -12,7 +12,7 @@ import nibabel as nib
 import matplotlib
 import matplotlib.pyplot as plt
 from ..core import atomic_write, atomic_path
-from .attention import METHODS, as_batch, attribution_map, available_methods
+from .attention import METHODS, _as_image, _is_vit, as_batch, attribution_map, available_methods
 
 # %% auto #0
 __all__ = ['plot_map', 'plot_glass', 'save_figure', 'remote_resources', 'html_viewer', 'save_html_viewer', 'map_explorer']
@@ -31,13 +31,6 @@ def _flat_maps_ok():
         warnings.filterwarnings('ignore', message='Threshold given was', category=UserWarning)
         yield
 
-def _as_image(img):
-    "A nibabel image from an image or a path."
-    if isinstance(img, (str, Path)):
-        if not Path(img).exists(): raise FileNotFoundError(f'{img}: no such image')
-        return nib.load(img)
-    return img
-
 def plot_map(map_img, # attribution map (NIfTI image or path)
              bg_img=None, # background: the subject's image, a template, or None for none
              display_mode:str='ortho', # 'ortho' (three planes through the peak), 'mosaic', or any nilearn mode ('x', 'z', ...)
@@ -48,7 +41,7 @@ def plot_map(map_img, # attribution map (NIfTI image or path)
             ) -> matplotlib.figure.Figure:
     "Draw a map over a background with nilearn's `plot_stat_map`."
     from nilearn import plotting
-    img, bg = _as_image(map_img), _as_image(bg_img) if bg_img is not None else None
+    img, bg = _as_image(map_img), _as_image(bg_img)
     thr = _threshold(img, threshold)  # checked before a figure exists
     if cut_coords is None and display_mode == 'ortho':
         data = np.nan_to_num(np.asarray(img.dataobj, dtype=np.float32))
@@ -148,7 +141,7 @@ def map_explorer(model:torch.nn.Module, # a ViT or a CNN with `gradcam_layer`
     import ipywidgets as W
     if not volumes: raise ValueError('volumes: no subject to show')
     methods = tuple(methods or available_methods(model))
-    is_vit = hasattr(model, 'blocks')
+    is_vit = _is_vit(model)
     if bad := [m for m in methods if m not in METHODS]: raise ValueError(f'methods: {bad} not in {METHODS}')
     n_layers = len(model.blocks) if is_vit else 1
     n_heads = model.blocks[0].attn.num_heads if is_vit else 0

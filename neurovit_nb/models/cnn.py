@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from monai.networks.nets import DenseNet121, ViT
 from ..core import Config, ConfigError
-from .layers import to_3tuple
+from .layers import to_3tuple, patch_grid
 from .vit3d import ViT3dConfig
 
 # %% auto #0
@@ -152,7 +152,7 @@ class MonaiViT(ViT):
                          classification=True, num_classes=cfg.num_classes, dropout_rate=cfg.drop_rate, spatial_dims=3,
                          post_activation='Tanh' if cfg.post_activation == 'tanh' else None, qkv_bias=cfg.qkv_bias)
         self.cfg, self.model_spec = cfg, {'name': 'monai_vit_b16', **cfg.to_dict()}
-        self.grid_size = tuple(i // p for i, p in zip(cfg.img_size, cfg.patch_size))
+        self.grid_size = patch_grid(cfg.img_size, cfg.patch_size)
         for blk in self.blocks: blk.attn.use_flash_attention = cfg.use_flash_attention
 
     def train(self, mode:bool=True):

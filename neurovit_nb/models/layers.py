@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['to_3tuple', 'PatchEmbed3d', 'sincos_pos_embed_3d', 'Attention', 'Mlp', 'DropPath', 'Block']
+__all__ = ['to_3tuple', 'patch_grid', 'PatchEmbed3d', 'sincos_pos_embed_3d', 'Attention', 'Mlp', 'DropPath', 'Block']
 
 # %% ../../nbs/10_models.layers.ipynb #238f2f7c
 def to_3tuple(v:int|tuple|list, # one int for all three axes, or three ints
@@ -21,6 +21,16 @@ def to_3tuple(v:int|tuple|list, # one int for all three axes, or three ints
     if t is None or len(t) != 3 or not all(isinstance(o, int) and not isinstance(o, bool) and o > 0 for o in t):
         raise ValueError(f'{name}: expected a positive int or three positive ints, got {v!r}')
     return t
+
+def patch_grid(img_size:tuple[int, int, int], # volume size (D, H, W)
+               patch_size:tuple[int, int, int], # patch size per axis
+               prefix:str='', # prepended to the field names in error messages, e.g. 'ViT3dConfig.'
+              ) -> tuple[int, int, int]: # patches per axis (gd, gh, gw)
+    "The patch grid of a volume, or a `ValueError` if the patches do not tile it exactly."
+    for ax, (i, p) in enumerate(zip(img_size, patch_size)):
+        if p > i: raise ValueError(f'{prefix}patch_size: patch {patch_size} is larger than img_size {img_size} on axis {ax}')
+        if i % p: raise ValueError(f'{prefix}img_size: {img_size} is not divisible by patch_size {patch_size} on axis {ax}')
+    return tuple(i // p for i, p in zip(img_size, patch_size))
 
 # %% ../../nbs/10_models.layers.ipynb #6c3ff4ca
 class PatchEmbed3d(nn.Module):
@@ -33,10 +43,7 @@ class PatchEmbed3d(nn.Module):
                 ):
         super().__init__()
         self.img_size, self.patch_size = to_3tuple(img_size, 'img_size'), to_3tuple(patch_size, 'patch_size')
-        for ax, (i, p) in enumerate(zip(self.img_size, self.patch_size)):
-            if p > i: raise ValueError(f'patch_size: patch {self.patch_size} is larger than img_size {self.img_size} on axis {ax}')
-            if i % p: raise ValueError(f'img_size: {self.img_size} is not divisible by patch_size {self.patch_size} on axis {ax}')
-        self.grid_size = tuple(i // p for i, p in zip(self.img_size, self.patch_size))
+        self.grid_size = patch_grid(self.img_size, self.patch_size)
         self.num_patches = math.prod(self.grid_size)
         self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size)
 

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
-from ..core import Config, ConfigError, _to_jsonable
+from ..core import ConfigError
 from .vit3d import ViT3d, ViT3dConfig
 from .cnn import SFCN, SFCNConfig, DenseNet3d, DenseNetConfig, MonaiViT, MonaiViTConfig
 

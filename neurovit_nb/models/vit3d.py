@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11_models.vit3d.ipynb #ba0bf523
 from __future__ import annotations
-import contextlib, math, typing
+import contextlib, math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import Config, ConfigError, get_logger
-from .layers import PatchEmbed3d, Block, Attention, sincos_pos_embed_3d, to_3tuple
+from .layers import PatchEmbed3d, Block, Attention, sincos_pos_embed_3d, to_3tuple, patch_grid
 
 # %% auto #0
 __all__ = ['ViT3dConfig', 'ViT3d', 'record_attention', 'LoadReport', 'strip_prefixes', 'resize_pos_embed', 'load_pretrained']
@@ -43,13 +43,11 @@ class ViT3dConfig(Config):
 
     def validate(self):
         n = 'ViT3dConfig'
-        try: self.img_size = to_3tuple(self.img_size, f'{n}.img_size')
+        try:
+            self.img_size = to_3tuple(self.img_size, f'{n}.img_size')
+            self.patch_size = to_3tuple(self.patch_size, f'{n}.patch_size')
+            patch_grid(self.img_size, self.patch_size, prefix=f'{n}.')
         except ValueError as e: raise ConfigError(str(e)) from None
-        try: self.patch_size = to_3tuple(self.patch_size, f'{n}.patch_size')
-        except ValueError as e: raise ConfigError(str(e)) from None
-        for ax, (i, p) in enumerate(zip(self.img_size, self.patch_size)):
-            if p > i: raise ConfigError(f'{n}.patch_size: patch {self.patch_size} is larger than img_size {self.img_size} on axis {ax}')
-            if i % p: raise ConfigError(f'{n}.img_size: {self.img_size} is not divisible by patch_size {self.patch_size} on axis {ax}')
         for k in ('in_chans', 'embed_dim', 'depth', 'num_heads'):
             if getattr(self, k) < 1: raise ConfigError(f'{n}.{k}: must be >= 1, got {getattr(self, k)}')
         if self.num_classes < 0: raise ConfigError(f'{n}.num_classes: must be >= 0, got {self.num_classes}')
@@ -63,7 +61,7 @@ class ViT3dConfig(Config):
             raise ConfigError(f'{n}.embed_dim: a 3D sin-cos embedding needs embed_dim >= 6, got {self.embed_dim}')
 
     @property
-    def grid_size(self) -> tuple[int, int, int]: return tuple(i // p for i, p in zip(self.img_size, self.patch_size))
+    def grid_size(self) -> tuple[int, int, int]: return patch_grid(self.img_size, self.patch_size)
 
 # %% ../../nbs/11_models.vit3d.ipynb #c1ceaf53
 class ViT3d(nn.Module):
