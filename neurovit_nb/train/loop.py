@@ -264,15 +264,20 @@ def fit(model:nn.Module, # classifier returning logits (B, num_classes); may be 
                 with sync:
                     with autocast_ctx(dev, cfg.amp): logits = model(x)
                     loss = loss_fn(logits.float(), y)
-                    lv = loss.item()
-                    if not math.isfinite(lv): raise NonFiniteLossError(f'loss is {lv}')
                     (loss / group_size).backward()
-                loss_sum += lv * len(x); n_loss += len(x); seen += len(x)
+                # the group's loss stays on the device: one host sync per optimizer step, not one per micro-batch
+                group_loss = loss.detach() * len(x) if i == group_start else group_loss + loss.detach() * len(x)
+                group_n = len(x) if i == group_start else group_n + len(x)
+                seen += len(x)
                 bar.update(1)
                 if not last_micro: continue
-                lr = lr_at(st['step']); set_lr(opt, lr)
-                gn = nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf')).item()
+                gn = nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
+                group_sum, gn = torch.stack([group_loss.float(), gn.float()]).tolist()
+                lv = group_sum / group_n  # mean loss of the step's micro-batches
+                if not math.isfinite(lv): raise NonFiniteLossError(f'loss is {lv}')  # before the update: the weights stay good
                 if not math.isfinite(gn): raise NonFiniteLossError(f'gradient norm is {gn}')
+                loss_sum += group_sum; n_loss += group_n
+                lr = lr_at(st['step']); set_lr(opt, lr)
                 opt.step(); opt.zero_grad(set_to_none=True)
                 st['step'] += 1
                 rec = dict(kind='step', epoch=epoch, step=st['step'], loss=lv, lr=lr, grad_norm=gn)
