@@ -10,18 +10,17 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
-from fastcore.script import call_parse
-from .core import ConfigError, get_device, get_logger, load_json, save_json, atomic_write
+from .core import ConfigError, get_device, get_logger, load_json, save_json
 from .data.cohort import TASKS, Task, get_task, load_cohort, apply_task, mark_external
 from .data.preprocess import VolumeCache
 from .data.loaders import VolumeDataset
 from .train.loop import predict
-from .train.runs import load_run, subject_predictions
+from .rundir import load_run, read_predictions, write_predictions, task_from_config
 from .metrics import (METRICS, subject_metrics, aggregate_by_subject, delong_test, metrics_table,
                                  roc_figure, confusion_figure, calibration_figure, write_report_html)
 
 # %% auto #0
-__all__ = ['predict_cohort', 'read_predictions', 'compare_predictions', 'write_eval_report', 'evaluate_run', 'neurovit_eval']
+__all__ = ['predict_cohort', 'compare_predictions', 'write_eval_report', 'evaluate_run']
 
 # %% ../nbs/30_evaluate.ipynb #00e921a3
 _log = get_logger('neurovit_nb.evaluate')
@@ -41,26 +40,6 @@ def predict_cohort(model:torch.nn.Module, # classifier returning logits (B, num_
     probs = predict(model, dl, device=device, progress=progress)['probs']      # (N, num_classes)
     if probs.shape[1] != 2: raise ValueError(f'the model has {probs.shape[1]} outputs; evaluation covers binary tasks (2 outputs)')
     return df.assign(prob=probs[:, -1].astype(float))
-
-# %% ../nbs/30_evaluate.ipynb #dc87af2e
-def read_predictions(src, # a predictions table, its CSV file, or a run or evaluation folder holding `predictions.csv`
-                     split:str|None=None, # keep only this split (e.g. 'test'); `None` keeps all rows
-                    ) -> pd.DataFrame: # the rows, with `subject`, `label` and `prob`
-    "Load predictions written by a run or an evaluation."
-    what = 'predictions'
-    if isinstance(src, pd.DataFrame): df = src
-    else:
-        path = what = Path(src)
-        if path.is_dir(): path = path / 'predictions.csv'
-        if not path.exists(): raise FileNotFoundError(f'{path}: no predictions file')
-        df = pd.read_csv(path, dtype={'subject': str, 'session': str}, keep_default_na=False, na_values=[''])
-    missing = [c for c in ('subject', 'label', 'prob') if c not in df.columns]
-    if missing: raise ValueError(f'{what}: missing column(s) {missing}')
-    if split is not None:
-        if 'split' not in df.columns: raise ValueError(f"{what}: no 'split' column to select split {split!r} from")
-        df = df[df.split == split]
-        if not len(df): raise ValueError(f'{what}: no row of split {split!r}')
-    return df.reset_index(drop=True)
 
 # %% ../nbs/30_evaluate.ipynb #860c03c3
 def compare_predictions(a, # predictions of model A: table, CSV, or run/evaluation folder
@@ -124,7 +103,7 @@ def write_eval_report(path:str|Path, # the report.html to write
 def _resolve_task(run_task, # the run's task: a Task, a preset name or a dict
                   task:str|Task|None, column:str|None) -> Task:
     "The task to evaluate: the run's, or another one with as many classes, optionally read from another column."
-    base = Task(**run_task) if isinstance(run_task, dict) else get_task(run_task)
+    base = task_from_config(run_task) if isinstance(run_task, dict) else get_task(run_task)
     if task is None: t = get_task(base, column=column)
     elif isinstance(task, str) and task not in TASKS: t = get_task(task, classes=base.classes, aliases=base.aliases, column=column)  # a column holding the run's classes
     else: t = get_task(task, column=column)
@@ -151,10 +130,10 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
                  out:str|Path|None=None, # output folder; default `run_dir/eval/<dataset name>`
                  which:str='best', # checkpoint to evaluate: 'best' or 'last'
                  name:str|None=None, # dataset name used in the outputs; default the folder or file name of `data`
-                 cache_dir:str|Path|None=None, # preprocessed-volume cache; default the run's cache if it exists, else `out/cache`
+                 cache_dir:str|Path|None=None, # preprocessed-volume cache; default the run's own (its config.json `cache_dir`)
                  n_boot:int=1000, # bootstrap resamples for the confidence intervals
                  seed:int=0, # bootstrap seed
-                 threshold:float=0.5, # decision threshold for sensitivity, specificity, F1 and balanced accuracy
+                 threshold:float|None=None, # decision threshold for sensitivity, specificity, F1 and balanced accuracy; None: the run's own (chosen on its validation subjects), else 0.5
                  bs:int=4, # volumes per batch
                  device:str='auto', # where to run the model
                  num_workers:int=0, # worker processes for preprocessing and loading
@@ -180,9 +159,10 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
     df = mark_external(cohort, name)
     seen = _seen_in_training(df, run.splits)
     if seen: _log.warning(f'{seen} image(s) of {name} were in the training or validation split of {run_dir}')
-    if cache_dir is None: cache_dir = run.cache_dir if Path(run.cache_dir).is_dir() else out / 'cache'
-    cache = VolumeCache(cache_dir, run.prep)
-    built = cache.build(df.path.tolist(), n_workers=max(1, num_workers), on_error=on_error, progress=progress)
+    cache = run.cache if cache_dir is None else VolumeCache(cache_dir, run.prep)  # the run's preprocessing, and by default its cache
+    try: cache.root.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)') from None
+    built = cache.build(df.path.tolist(), n_workers=num_workers, on_error=on_error, progress=progress)
     bad = built[built.status == 'skipped']
     if len(bad):  # only with on_error='skip': listed with the images outside the task
         reason = dict(zip(bad.path, bad.reason))
@@ -190,14 +170,15 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
         df = df[~df.path.isin(reason)].reset_index(drop=True)
         if not len(df): raise ValueError(f'{data}: no image could be preprocessed')
     preds = predict_cohort(run.model, df, cache, bs=bs, device=device, num_workers=num_workers, progress=progress)
+    if threshold is None:  # the threshold the run chose on its own validation subjects: the one a user would deploy
+        stored = load_json(run_dir/'metrics.json').get('threshold', {}) if (run_dir/'metrics.json').exists() else {}
+        threshold = float(stored['value']) if isinstance(stored, dict) and stored.get('value') is not None else 0.5
     result = {'external': subject_metrics(preds, n_boot=n_boot, seed=seed, threshold=threshold),
               'dataset': name, 'data': str(data), 'run': str(run_dir), 'checkpoint': which,
               'task': dict(name=task.name, column=task.column, classes=list(task.classes)),
               'threshold': threshold, 'n_boot': n_boot, 'seed': seed,
               'n_excluded': len(excluded), 'n_seen_in_training': seen}
-    cols = [c for c in ('subject', 'session', 'site', 'split', 'label', 'prob', 'path') if c in preds.columns]
-    with atomic_write(out / 'predictions_images.csv') as f: preds[cols].to_csv(f, index=False)
-    with atomic_write(out / 'predictions.csv') as f: subject_predictions(preds, task.classes).to_csv(f, index=False)
+    write_predictions(out, preds, task.classes)
     reference = load_json(run_dir / 'metrics.json') if (run_dir / 'metrics.json').exists() else None
     try: ref_preds = read_predictions(run_dir, split='test')
     except (FileNotFoundError, ValueError): ref_preds = None
@@ -205,37 +186,3 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
                       reference_preds=ref_preds, excluded=excluded)
     save_json(result, out / 'metrics.json')  # written last: its presence marks a finished evaluation
     return result
-
-# %% ../nbs/30_evaluate.ipynb #8a7404e3
-@call_parse
-def neurovit_eval(run:str, # run directory written by neurovit_train
-                  data:str, # cohort to evaluate on: BIDS folder or CSV/TSV manifest
-                  task:str=None, # task (default: the run's), e.g. sex or ad
-                  column:str=None, # read the labels from this column of the cohort
-                  out:str=None, # output folder (default RUN/eval/<dataset name>)
-                  which:str='best', # checkpoint: best or last
-                  name:str=None, # dataset name in the outputs (default: the folder or file name)
-                  cache_dir:str=None, # preprocessed-volume cache (default: the run's, else OUT/cache)
-                  n_boot:int=1000, # bootstrap resamples for the 95% intervals
-                  threshold:float=0.5, # decision threshold
-                  bs:int=4, # volumes per batch
-                  device:str='auto', # auto, cpu, cuda, cuda:N or mps
-                  num_workers:int=0, # worker processes
-                  skip_bad:bool=False, # leave out (and list) images that cannot be read, instead of stopping
-                  path_col:str='path', # manifest column with image paths
-                  subject_col:str='subject', # manifest column with subject ids, e.g. participant
-                  session_col:str=None, # manifest column with session/visit ids (default: session, if present)
-                  site_col:str=None, # manifest column with the site/scanner (default: site, if present)
-                  overwrite:bool=False, # replace an existing evaluation
-                  quiet:bool=False, # no progress bars
-                 ):
-    "Evaluate a trained run on another cohort and write metrics.json, predictions.csv and report.html."
-    try:
-        res = evaluate_run(run, data, task=task, column=column, out=out, which=which, name=name, cache_dir=cache_dir,
-                           n_boot=n_boot, threshold=threshold, bs=bs, device=device, num_workers=num_workers,
-                           on_error='skip' if skip_bad else 'raise', overwrite=overwrite, progress=not quiet,
-                           manifest_cols=dict(path_col=path_col, subject_col=subject_col, session_col=session_col, site_col=site_col))
-    except (ConfigError, ValueError, KeyError, FileExistsError, FileNotFoundError) as e:
-        print(f'neurovit_eval: error: {e}', file=sys.stderr); sys.exit(2 if isinstance(e, ConfigError) else 1)
-    print(metrics_table({res['dataset']: res['external']}).to_string())
-    print('report:', (Path(out) if out else Path(run) / 'eval' / res['dataset']) / 'report.html')

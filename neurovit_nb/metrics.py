@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from scipy import stats
+from matplotlib.figure import Figure
+from scipy import optimize, special, stats
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 import neurovit_nb
@@ -17,7 +18,9 @@ from .core import atomic_write, get_logger
 
 # %% auto #0
 __all__ = ['METRICS', 'binary_metrics', 'bootstrap_metrics', 'metrics_table', 'aggregate_by_subject', 'subject_metrics',
-           'delong_test', 'roc_figure', 'confusion_figure', 'calibration_figure', 'write_report_html']
+           'delong_test', 'roc_figure', 'confusion_figure', 'calibration_figure', 'expected_calibration_error',
+           'reliability_figure', 'fit_temperature', 'apply_temperature', 'choose_threshold', 'threshold_warning',
+           'compare_to_baselines', 'write_report_html']
 
 # %% ../nbs/20_metrics.ipynb #99d7432a
 METRICS = ('auc', 'balanced_accuracy', 'sensitivity', 'specificity', 'f1', 'brier')
@@ -178,13 +181,14 @@ def subject_metrics(df:pd.DataFrame, # one row per prediction, with subject, lab
                     n_boot:int=1000, # bootstrap resamples
                     seed:int=0, # bootstrap seed
                     ci:float=0.95, # coverage of the intervals
-                    threshold:float=0.5, # decision threshold
-                   ) -> dict: # metric -> {value, lo, hi, n_boot}, plus n_images, n_subjects, n_pos (positive subjects)
+                    threshold:float=0.5, # decision threshold on the subject's mean probability (choose it on validation: `choose_threshold`)
+                   ) -> dict: # metric -> {value, lo, hi, n_boot}, plus n_images, n_subjects, n_pos (positive subjects), threshold
     "Aggregate predictions per subject, then compute `METRICS` with subject-level bootstrap intervals."
     agg = aggregate_by_subject(df, prob_col, subject_col, label_col)
     out = bootstrap_metrics(agg[label_col].values, agg[prob_col].values, groups=agg[subject_col].values,
                             n_boot=n_boot, seed=seed, ci=ci, threshold=threshold)
-    return {**out, 'n_images': int(len(df)), 'n_subjects': int(agg[subject_col].nunique()), 'n_pos': int(agg[label_col].sum())}
+    return {**out, 'n_images': int(len(df)), 'n_subjects': int(agg[subject_col].nunique()), 'n_pos': int(agg[label_col].sum()),
+            'threshold': float(threshold)}
 
 # %% ../nbs/20_metrics.ipynb #e0753ec0
 def _fast_delong(y:np.ndarray, # (n,) labels 0/1
@@ -287,6 +291,136 @@ def calibration_figure(curves:dict, # name -> (y_true, y_prob)
     fig.update_layout(title=title, xaxis_title='mean predicted probability', yaxis_title='observed share of positives',
                       width=520, height=460, template='plotly_white')
     return fig
+
+# %% ../nbs/20_metrics.ipynb #4075d84b
+def _calibration_bins(y:np.ndarray, p:np.ndarray, n_bins:int):
+    "Per equal-width bin: count, mean probability and share of positives (NaN where empty)."
+    if n_bins < 1: raise ValueError(f'n_bins: must be >= 1, got {n_bins}')
+    b = np.minimum((p * n_bins).astype(int), n_bins - 1)                 # bin of each prediction; p = 1 in the last
+    n = np.bincount(b, minlength=n_bins).astype(float)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return n, np.bincount(b, p, n_bins) / n, np.bincount(b, y, n_bins) / n
+
+def expected_calibration_error(y_true, # labels, 0 or 1
+                               y_prob, # predicted probability of the positive class
+                               n_bins:int=10, # equal-width probability bins
+                              ) -> float: # 0 is perfectly calibrated
+    "Expected calibration error: the size-weighted mean gap between observed and predicted probability per bin."
+    y, p = _check_binary(y_true, y_prob)
+    n, mp, fy = _calibration_bins(y, p, n_bins)
+    full = n > 0
+    return float((n[full] * np.abs(fy[full] - mp[full])).sum() / len(y))
+
+# %% ../nbs/20_metrics.ipynb #c958894d
+def reliability_figure(curves:dict, # name -> (y_true, y_prob)
+                       n_bins:int=10, # equal-width probability bins
+                       title:str='Reliability', # axes title
+                       size:float=3.2, # figure width and height in inches
+                      ) -> Figure:
+    "Small matplotlib reliability diagram: share of positives against mean probability per bin, ECE in the legend."
+    fig = Figure(figsize=(size, size), dpi=80)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], ls='--', c='lightgray', lw=1)
+    for name, (y, p) in curves.items():
+        y, p = _check_binary(y, p, f'curves[{name!r}]')
+        n, mp, fy = _calibration_bins(y, p, n_bins)
+        ax.plot(mp[n > 0], fy[n > 0], 'o-', ms=3, label=f'{name} (ECE {expected_calibration_error(y, p, n_bins):.3f})')
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='mean predicted probability', ylabel='share of positives', title=title)
+    ax.legend(fontsize=7, loc='upper left'); fig.tight_layout()
+    return fig
+
+# %% ../nbs/20_metrics.ipynb #e36d5a1b
+def _to_logits(scores, is_logits=None) -> np.ndarray:
+    "Scores as (N, K) logits: 2-D input is logits, 1-D input probabilities of the positive class (unless `is_logits`)."
+    s = np.asarray(scores, dtype=float)
+    if s.ndim == 2 and is_logits is not False: z = s
+    elif s.ndim == 1:
+        if not is_logits:
+            if not np.isfinite(s).all() or s.min() < 0 or s.max() > 1:
+                raise ValueError('scores: 1-D input is read as probabilities in [0, 1]; pass (N, K) logits, or is_logits=True for binary logits')
+            q = np.clip(s, 1e-7, 1 - 1e-7); s = np.log(q / (1 - q))
+        z = np.stack([np.zeros_like(s), s], 1)                           # binary logit -> two-class logits
+    else: raise ValueError(f'scores: expected (N,) probabilities or (N, K) logits, got shape {s.shape}')
+    if not np.isfinite(z).all(): raise ValueError('scores: NaN or infinite logits')
+    return z
+
+def fit_temperature(scores, # validation logits (N, K), or probabilities of the positive class (N,)
+                    y_true, # validation labels 0..K-1
+                    is_logits:bool|None=None, # force the reading of 1-D input (True: binary logits)
+                   ) -> float: # the temperature T (> 1 softens an over-confident model)
+    "Fit temperature scaling on validation predictions by minimising the negative log-likelihood."
+    z = _to_logits(scores, is_logits); y = np.asarray(y_true)
+    if y.shape != (len(z),): raise ValueError(f'y_true: {y.shape} labels for {len(z)} predictions')
+    if not np.isin(y, np.arange(z.shape[1])).all(): raise ValueError(f'y_true: labels must be in 0..{z.shape[1] - 1}')
+    y = y.astype(int)
+    def nll(log_t):
+        zt = z / np.exp(log_t)
+        return float(np.mean(special.logsumexp(zt, axis=1) - zt[np.arange(len(y)), y]))
+    return float(np.exp(optimize.minimize_scalar(nll, bounds=(-4, 4), method='bounded', options={'xatol': 1e-6}).x))
+
+def apply_temperature(scores, # logits (N, K) or probabilities of the positive class (N,)
+                      temperature:float, # from `fit_temperature`
+                      is_logits:bool|None=None, # force the reading of 1-D input
+                     ) -> np.ndarray: # (N,) positive-class probabilities for two classes, else (N, K)
+    "Calibrated probabilities: softmax of the logits divided by the temperature."
+    if not temperature > 0: raise ValueError(f'temperature: must be > 0, got {temperature}')
+    pr = special.softmax(_to_logits(scores, is_logits) / temperature, axis=1)
+    return pr[:, 1] if pr.shape[1] == 2 else pr
+
+# %% ../nbs/20_metrics.ipynb #45810bd4
+def choose_threshold(y_val, # validation labels, 0 or 1
+                     p_val, # validation probabilities of the positive class
+                     rule:str='youden', # 'youden' or 'balanced_accuracy' (the same optimum)
+                    ) -> float: # predict positive when `p >= threshold`
+    "The decision threshold chosen on validation predictions."
+    if rule not in ('youden', 'balanced_accuracy'): raise ValueError(f"rule: {rule!r} is not 'youden' or 'balanced_accuracy'")
+    y, p = _check_binary(y_val, p_val, 'p_val')
+    if len(set(y.tolist())) < 2: raise ValueError('y_val: choosing a threshold needs both classes in the validation set')
+    fpr, tpr, thr = skm.roc_curve(y, p, drop_intermediate=False)          # thr descending, thr[0] = inf
+    i = int(np.argmax((tpr - fpr)[1:])) + 1                                # first (highest) best finite threshold
+    return float((thr[i] + thr[i + 1]) / 2 if i + 1 < len(thr) else thr[i])
+
+# %% ../nbs/20_metrics.ipynb #0f52d6d0
+def _value(d): return d['value'] if isinstance(d, dict) else d
+
+def threshold_warning(metrics:dict, # from `binary_metrics`, `bootstrap_metrics` or `subject_metrics`
+                      name:str='the model', # who the warning is about
+                      min_auc:float=0.8, # an AUC at least this good ...
+                      max_balanced_accuracy:float=0.6, # ... with a balanced accuracy at most this is a contradiction
+                     ) -> str|None: # a warning sentence, or None when the numbers agree
+    "A warning when a good AUC sits beside a threshold that separates nothing."
+    auc, bacc = _value(metrics['auc']), _value(metrics['balanced_accuracy'])
+    sens, spec = _value(metrics['sensitivity']), _value(metrics['specificity'])
+    if not np.isfinite(auc) or auc < min_auc: return None
+    if not (bacc <= max_balanced_accuracy or sens == 0 or spec == 0): return None
+    t = metrics.get('threshold', 0.5)
+    return (f'Warning: {name} ranks subjects well (AUC {auc:.2f}) but its threshold of {t:g} does not separate them '
+            f'(balanced accuracy {bacc:.2f}, sensitivity {sens:.2f}, specificity {spec:.2f}): its probabilities are '
+            f'shifted or miscalibrated; choose the threshold on validation (choose_threshold) or calibrate (fit_temperature).')
+
+# %% ../nbs/20_metrics.ipynb #17c478e0
+def _fmt_p(p:float) -> str: return '< 0.001' if p < 0.001 else f'= {p:.3f}'
+
+def compare_to_baselines(model_metrics:dict, # the model's metrics: auc as {value, lo, hi} (or a float)
+                         baseline_metrics:dict, # baseline display name -> its metrics, same form
+                         delong:dict|None=None, # baseline name -> `delong_test(y, model_prob, baseline_prob)`
+                         model_name:str='ViT', # how the sentence names the model
+                         alpha:float=0.05, # significance level of the verdict
+                        ) -> str: # one sentence
+    "One sentence comparing a model with the best of its linear baselines (AUC with CIs, DeLong test)."
+    if not baseline_metrics: raise ValueError('baseline_metrics: no baselines to compare with')
+    est = lambda m: m['auc'] if isinstance(m['auc'], dict) else dict(value=m['auc'], lo=np.nan, hi=np.nan)
+    best = max(baseline_metrics, key=lambda n: _value(baseline_metrics[n]['auc']))
+    ma, ba = est(model_metrics), est(baseline_metrics[best])
+    head = f'The {model_name} (AUC {_format_estimate(ma, 2)})'
+    tail = f'the best linear baseline, {best} (AUC {_format_estimate(ba, 2)})'
+    d = (delong or {}).get(best)
+    if d is None: return f'{head} is compared with {tail}; no DeLong test was run.'
+    if abs(d['auc1'] - ma['value']) > 1e-6 or abs(d['auc2'] - ba['value']) > 1e-6:
+        raise ValueError(f"delong[{best!r}]: its AUCs ({d['auc1']:.4f}, {d['auc2']:.4f}) are not the model's and the baseline's "
+                         f"({ma['value']:.4f}, {ba['value']:.4f}); pass delong_test(y, model_prob, baseline_prob) on the same subjects")
+    verdict = ('not significantly different from' if d['p_value'] >= alpha else 'better than' if d['diff'] > 0 else 'worse than')
+    return f"{head} is {verdict} {tail}; DeLong p {_fmt_p(d['p_value'])}."
 
 # %% ../nbs/20_metrics.ipynb #0329c15f
 def _inline_md(s:str) -> str:

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import sys, time
 from pathlib import Path
-from fastcore.script import call_parse
 from .core import ConfigError, get_logger, load_json
 from .data.synthetic import write_synthetic_bids
 from .metrics import metrics_table
@@ -14,7 +13,7 @@ from .train.loop import TrainConfig, NonFiniteLossError
 from .train.runs import DEFAULTS, RunConfig, train_run, scale_warmup
 
 # %% auto #0
-__all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'demo_run_dir', 'run_demo', 'neurovit_demo']
+__all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'demo_run_dir', 'run_demo']
 
 # %% ../nbs/90_pipeline.ipynb #941296a8
 # the CPU defaults of `neurovit_train`, evaluated at the end of the schedule (19 validation subjects are too few to pick an epoch)
@@ -63,25 +62,3 @@ def run_demo(out:str|Path='runs/demo', # folder for the cohort (`data/`), the ca
     metrics = train_run(run_cfg, train_cfg, run_dir, resume=exists and not overwrite, overwrite=overwrite, progress=progress)
     log.info(f'demo finished in {time.time() - t0:.0f} s')
     return metrics
-
-# %% ../nbs/90_pipeline.ipynb #a7b5c4e5
-@call_parse
-def neurovit_demo(out:str='runs/demo', # folder for the cohort, the cache and the run
-                  n_subjects:int=150, # subjects of the synthetic cohort
-                  seed:int=0, # cohort seed
-                  task:str='ad', # 'ad' (CN vs AD) or 'sex'
-                  epochs:int=None, # training epochs (default: the demo's)
-                  overwrite:bool=False, # retrain even if the run finished
-                  quiet:bool=False, # no progress bars
-                 ):
-    "The main job: synthetic cohort -> preprocessing -> 3D ViT training -> held-out evaluation -> report.html."
-    t0 = time.time()
-    try:
-        m = run_demo(out, n_subjects, seed, task, overwrite=overwrite, progress=not quiet, **({'epochs': epochs} if epochs else {}))
-    except (ConfigError, FileExistsError, NonFiniteLossError) as e:
-        print(f'neurovit_demo: error: {e}', file=sys.stderr); sys.exit(1)
-    run_dir = demo_run_dir(out, task)
-    print(metrics_table({k: v for k, v in m.items() if k in ('val', 'test')}).to_string())
-    print(f"test AUC ({task}, subjects never seen in training): {m['test']['auc']['value']:.3f} "
-          f"[{m['test']['auc']['lo']:.3f}, {m['test']['auc']['hi']:.3f}]")
-    print(f'report: {run_dir/"report.html"}  ({time.time() - t0:.0f} s)')

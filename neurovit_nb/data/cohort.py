@@ -220,11 +220,26 @@ def _subject_table(df:pd.DataFrame, stratify_col:str|None, group_col:str|None) -
     return subs
 
 # %% ../../nbs/03_data.cohort.ipynb #0a6fd923
-def _fold_of(subs:pd.DataFrame, k:int, seed:int) -> np.ndarray:
+def _class_counts(subs:pd.DataFrame) -> dict:
+    "Subjects per stratification class, as plain Python values (for messages)."
+    return {(c.item() if hasattr(c, 'item') else c): int(n) for c, n in subs.strat.value_counts().sort_index().items()}
+
+def _need_per_class(test:float, val:float) -> int:
+    "Fewest subjects a class needs so that the test fold and then the validation fold each get at least one."
+    k_test = round(1/test) if test > 0 else 1
+    k_val = round((1-test)/val) if val > 0 else 1
+    n = max(k_test, k_val)
+    while n - (-(-n // k_test) if test > 0 else 0) < k_val: n += 1
+    return n
+
+def _fold_of(subs:pd.DataFrame, k:int, seed:int, what:str='folds') -> np.ndarray:
     "Fold index (0..k-1) of each subject row, stratified on `strat`, with whole groups in one fold."
     n_groups = subs.group.nunique()
     if k < 2: raise ValueError(f'splits: need at least 2 folds, got {k}')
     if n_groups < k: raise ValueError(f'splits: {n_groups} subject group(s) cannot fill {k} folds; use fewer folds or larger fractions')
+    counts = _class_counts(subs)
+    if min(counts.values()) < k:  # scikit-learn would fail ("n_splits=k cannot be greater than ...") or leave a fold without a class
+        raise ValueError(f'splits: {what} need at least {k} subjects in every class, one per fold of {k}; the classes have {counts} subjects')
     fold = np.full(len(subs), -1)
     skf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     for i, (_, idx) in enumerate(skf.split(np.zeros(len(subs)), subs.strat.values, subs.group.values)): fold[idx] = i
@@ -244,12 +259,18 @@ def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subjec
         raise ValueError(f'splits: no {stratify_col!r} column to stratify on; apply a task first or pass stratify_col=None')
     external = df.split.eq('external').to_numpy() if 'split' in df.columns else np.zeros(len(df), bool)
     subs = _subject_table(df[~external], stratify_col, group_col)
+    need, counts = _need_per_class(test, val), _class_counts(subs)
+    if min(counts.values()) < need:
+        col = f'{stratify_col!r} class' if stratify_col is not None else 'class (all subjects are one class with stratify_col=None)'
+        raise ValueError(f'splits: val={val} and test={test} need at least {need} subjects in every {col} (the test set is one fold of '
+                         f'{round(1/test) if test > 0 else 1}, the validation set one fold of {round((1-test)/val) if val > 0 else 1} of the rest); '
+                         f'the classes have {counts} subjects. Use larger fractions, a larger cohort, or stratify_col=None')
     subs['split'] = 'train'
     if test > 0:
-        subs.loc[_fold_of(subs, round(1/test), seed) == 0, 'split'] = 'test'
+        subs.loc[_fold_of(subs, round(1/test), seed, f'test={test}') == 0, 'split'] = 'test'
     if val > 0:
         rest = subs[subs.split == 'train']
-        subs.loc[rest.index[_fold_of(rest, round((1-test)/val), seed) == 0], 'split'] = 'val'
+        subs.loc[rest.index[_fold_of(rest, round((1-test)/val), seed, f'val={val}') == 0], 'split'] = 'val'
     out = df.copy()
     out['split'] = np.where(external, 'external', out.subject.astype(str).map(subs.split))
     counts = out.groupby('split').subject.nunique()
@@ -280,7 +301,7 @@ def make_folds(df:pd.DataFrame, # cohort table with `subject`
     held = out.split.isin(['test', 'external']).to_numpy() if 'split' in out.columns else np.zeros(len(out), bool)
     pool = out[~held]
     subs = _subject_table(pool, stratify_col, group_col)
-    subs['fold'] = _fold_of(subs, k, seed)
+    subs['fold'] = _fold_of(subs, k, seed, f'k={k} folds')
     out['fold'] = -1
     out.loc[~held, 'fold'] = pool.subject.astype(str).map(subs.fold).to_numpy()
     return out

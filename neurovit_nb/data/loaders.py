@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler, WeightedRandomSampler
 from ..core import get_logger
-from .preprocess import VolumeCache
+from .preprocess import CacheEntryError, VolumeCache
 
 # %% auto #0
 __all__ = ['VolumeDataset', 'make_dataloaders']
@@ -33,16 +33,27 @@ class VolumeDataset(Dataset):
         keys = [cache.key(p) for p in self.df.path]
         missing = [p for p, k in zip(self.df.path, keys) if k is None or not (cache.dir/f'{k}.npy').exists()]
         if missing: raise KeyError(f'VolumeDataset: {len(missing)} of {len(df)} image(s) are not in the cache {cache.dir}, e.g. {missing[:3]}; run cache.build(df.path) first')
-        # the entry files are resolved once here, so reading an item is one memory map and one copy
-        self.files = [str(cache.dir/f'{k}.npy') for k in keys]
+        # the entry files are resolved and checked once here (a damaged entry is rebuilt now, not mid-epoch),
+        # so reading an item is one memory map and one copy
+        self.files = [str(cache.entry_file(p)) for p in self.df.path]
         self.labels = (self.df[label_col].to_numpy().astype(np.int64) if label_col is not None else np.full(len(self.df), -1, np.int64))
 
     def __len__(self): return len(self.files)
 
     def __getitem__(self, i:int):
-        # one copy out of the page cache in the stored type, then torch's vectorised cast (NumPy's float16 cast is ~10x slower)
-        x = torch.from_numpy(np.array(np.load(self.files[i], mmap_mode='r', allow_pickle=False)))
-        return x.to(self.dtype), torch.tensor(self.labels[i])
+        # one copy out of the page cache in the stored type, then torch's vectorised cast
+        try: a = np.array(np.load(self.files[i], mmap_mode='r', allow_pickle=False))
+        except (ValueError, OSError, EOFError) as e:  # damaged since the dataset was made ('mmap length is greater than file size')
+            self.files[i] = str(self._repair(i, e))
+            a = np.array(np.load(self.files[i], mmap_mode='r', allow_pickle=False))
+        return torch.from_numpy(a).to(self.dtype), torch.tensor(self.labels[i])
+
+    def _repair(self, i:int, err:Exception):
+        "The entry file of item `i` rebuilt from its source, or a `CacheEntryError` naming the entry and the source."
+        src = self.df.path[i]
+        try: return self.cache.entry_file(src)
+        except KeyError as e:
+            raise CacheEntryError(f'{self.files[i]}: unreadable cache entry ({err}) of {src}, which cannot be rebuilt: {e.args[0]}') from None
 
     def __repr__(self): return f'VolumeDataset({len(self)} volumes, label={self.label_col!r}, classes={ {int(c): int(n) for c, n in zip(*np.unique(self.labels, return_counts=True))} })'
 

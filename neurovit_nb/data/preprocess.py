@@ -5,7 +5,7 @@
 # %% ../../nbs/04_data.preprocess.ipynb #80407cb7
 from __future__ import annotations
 import concurrent.futures as cf
-import hashlib, json, multiprocessing, os, time, typing
+import hashlib, json, multiprocessing, os, time, typing, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import nibabel as nib
@@ -14,7 +14,6 @@ import pandas as pd
 import torch
 from scipy import ndimage
 from fastcore.basics import patch
-from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from monai.data import MetaTensor
 from monai.transforms import CropForeground, Orientation, Resize, ResizeWithPadOrCrop, Spacing
@@ -22,11 +21,14 @@ from ..core import Config, ConfigError, atomic_path, get_logger, load_json, save
 from .io import load_nifti, Volume
 
 # %% auto #0
-__all__ = ['PREP_VERSION', 'PrepConfig', 'preprocess_volume', 'resample_to_source', 'VolumeCache', 'neurovit_prep']
+__all__ = ['PREP_VERSION', 'FOREGROUND_WARN', 'CROP_LOSS_WARN', 'FINGERPRINT_FULL_BYTES', 'PrepConfig', 'preprocess_volume',
+           'resample_to_source', 'file_fingerprint', 'CacheEntryError', 'VolumeCache']
 
 # %% ../../nbs/04_data.preprocess.ipynb #8a2555fd
 _log = get_logger('neurovit_nb.data.preprocess')
 PREP_VERSION = 1  # bump when the preprocessing code changes what it writes: every cache entry is then rebuilt
+FOREGROUND_WARN = 0.7  # warn when more of the field of view than this is foreground (not skull-stripped?)
+CROP_LOSS_WARN = 0.01  # warn when the crop to `img_size` removes more than this fraction of the brain voxels
 
 # %% ../../nbs/04_data.preprocess.ipynb #1fe87e5a
 @dataclass
@@ -94,9 +96,9 @@ def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dic
         info['foreground_lost'] = 0.0
         x = Resize(cfg.img_size, mode='trilinear')(MetaTensor(torch.from_numpy(data)[None], affine=x.affine))
     info['warnings'] = ([f'{100*info["foreground_fraction"]:.0f}% of the field of view is foreground: not skull-stripped, or non-zero background?']
-                        if info['foreground_fraction'] > 0.7 else []) + \
+                        if info['foreground_fraction'] > FOREGROUND_WARN else []) + \
                        ([f'{100*info["foreground_lost"]:.1f}% of brain voxels cropped away: increase img_size or spacing']
-                        if info['foreground_lost'] > 0.01 else [])
+                        if info['foreground_lost'] > CROP_LOSS_WARN else [])
     return np.ascontiguousarray(x.numpy(), dtype=np.float32), x.affine.numpy().astype(np.float64), info
 
 # %% ../../nbs/04_data.preprocess.ipynb #98896e11
@@ -121,28 +123,93 @@ def resample_to_source(arr:np.ndarray, # (D, H, W) or (1, D, H, W) map in model 
     return ndimage.affine_transform(arr, vox[:3, :3], vox[:3, 3], output_shape=tuple(int(s) for s in source_shape[:3]),
                                     order=order, mode='constant', cval=0.0).astype(np.float32)
 
+# %% ../../nbs/04_data.preprocess.ipynb #893ad3cc
+FINGERPRINT_FULL_BYTES = 16 << 20  # uncompressed files up to this size are hashed whole; larger ones by strided chunks
+_FP_CHUNK, _FP_CHUNKS = 1 << 16, 32
+
+def file_fingerprint(path:str|Path, # a source image (.nii or .nii.gz)
+                    ) -> str: # 16 hex digits
+    "Hash a file's content cheaply: head and tail of a gzip file, the whole of a small file, strided chunks of a large one."
+    h = hashlib.blake2b(digest_size=8)
+    with open(path, 'rb') as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(_FP_CHUNK); h.update(head)
+        gz = head[:2] == b'\x1f\x8b'
+        if not gz and size <= FINGERPRINT_FULL_BYTES: blocks = iter(lambda: f.read(1 << 20), b'')  # the whole file
+        else:
+            # gzip: the tail holds the CRC-32 of the whole decompressed image; a large plain file: chunks spread over it
+            offsets = [] if gz else np.linspace(_FP_CHUNK, size - _FP_CHUNK, _FP_CHUNKS, dtype=np.int64)[1:-1].tolist()
+            def _chunks():
+                for o in offsets + [max(0, size - _FP_CHUNK)]: f.seek(o); yield f.read(_FP_CHUNK)
+            blocks = _chunks()
+        crc = 0
+        for b in blocks: crc = zlib.crc32(b, crc)  # CRC-32 runs several times faster than a cryptographic hash, and no one forges MRI files here
+        h.update(crc.to_bytes(4, 'little'))
+    return h.hexdigest()
+
+# %% ../../nbs/04_data.preprocess.ipynb #00428fbf
+_FP_MEMO = {}
+
+def _fingerprint(path:str, st:os.stat_result) -> str:
+    "`file_fingerprint`, recomputed only when the file's size, mtime, ctime or inode changed (ctime moves on every write, even one that resets mtime)."
+    k = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if k not in _FP_MEMO:
+        if len(_FP_MEMO) > 200_000: _FP_MEMO.clear()
+        _FP_MEMO[k] = file_fingerprint(path)
+    return _FP_MEMO[k]
+
 # %% ../../nbs/04_data.preprocess.ipynb #cde01346
+class CacheEntryError(ValueError):
+    "A cache entry is damaged and cannot be rebuilt here; the message names the entry file and its source image."
+
 def _entry_key(path:str, st:os.stat_result) -> str:
-    return hashlib.sha1(f'{path}|{st.st_size}|{st.st_mtime_ns}'.encode()).hexdigest()[:24]
+    return hashlib.sha1(f'{path}|{st.st_size}|{st.st_mtime_ns}|{_fingerprint(path, st)}'.encode()).hexdigest()[:24]
+
+def _file_hash(path:str|Path) -> str:
+    "BLAKE2b checksum of a whole file."
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, 'rb') as f:
+        while (b := f.read(1 << 20)): h.update(b)
+    return h.hexdigest()
+
+def _npy_problem(npy:Path, meta:dict|None=None, full:bool=False) -> str|None:
+    "What is wrong with an entry's array file (None: nothing): header, size against the header, shape/dtype/checksum against the sidecar."
+    try:
+        with open(npy, 'rb') as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(f)
+            expected, actual = f.tell() + int(np.prod(shape)) * dtype.itemsize, os.fstat(f.fileno()).st_size
+    except FileNotFoundError: return 'array file missing'
+    except Exception as e: return f'unreadable array header ({e})'
+    if actual != expected: return f'array file is {actual:,} bytes, its header needs {expected:,}: truncated'
+    if meta is not None:
+        if list(shape) != list(meta['shape']) or str(dtype) != meta['dtype']:
+            return f'array is {shape} {dtype}, the sidecar says {tuple(meta["shape"])} {meta["dtype"]}'
+        if full and meta.get('npy_blake2b') and _file_hash(npy) != meta['npy_blake2b']: return 'array checksum differs from the one stored when it was written'
+    return None
 
 def _build_one(path:str, cfg_dict:dict, out_dir:str) -> dict:
     "Preprocess one file into the cache (runs in a worker process); return a report row, never raise."
     t0 = time.perf_counter()
     try:
         st = os.stat(path)
+        key = _entry_key(path, st); out = Path(out_dir)
         cfg = PrepConfig.from_dict(cfg_dict)
         vol = load_nifti(path)
         x, affine, info = _preprocess(vol, cfg)
         st2 = os.stat(path)
-        if (st2.st_size, st2.st_mtime_ns) != (st.st_size, st.st_mtime_ns): raise ValueError('file changed while it was being read')
+        if (st2.st_size, st2.st_mtime_ns, st2.st_ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns): raise ValueError('file changed while it was being read')
         disk = nib.load(path)  # the file's own on-disk grid (header only)
-        key = _entry_key(path, st); out = Path(out_dir)
-        with atomic_path(out/f'{key}.npy') as tmp: np.save(tmp, x.astype(cfg.dtype), allow_pickle=False)
-        meta = dict(source=path, size=st.st_size, mtime_ns=st.st_mtime_ns, config_hash=cfg.hash(), shape=list(x.shape),
-                    dtype=cfg.dtype, affine=affine, source_affine=disk.affine, source_shape=list(disk.shape[:3]),
-                    ras_shape=list(vol.shape), **info)
+        with atomic_path(out/f'{key}.npy') as tmp:
+            np.save(tmp, x.astype(cfg.dtype), allow_pickle=False)
+            npy_bytes, npy_hash = tmp.stat().st_size, _file_hash(tmp)
+        meta = dict(source=path, size=st.st_size, mtime_ns=st.st_mtime_ns, fingerprint=_fingerprint(path, st), config_hash=cfg.hash(),
+                    shape=list(x.shape), dtype=cfg.dtype, npy_bytes=npy_bytes, npy_blake2b=npy_hash, affine=affine,
+                    source_affine=disk.affine, source_shape=list(disk.shape[:3]), ras_shape=list(vol.shape), **info)
         save_json(meta, out/f'{key}.json')
-        return dict(path=path, status='built', reason='; '.join(info['warnings']), seconds=time.perf_counter() - t0)
+        return dict(path=path, status='built', reason='; '.join(info['warnings']), seconds=time.perf_counter() - t0, key=key,
+                    foreground_fraction=info['foreground_fraction'], foreground_lost=info['foreground_lost'])
     except Exception as e:
         msg = str(e); msg = msg if msg.startswith(path) else f'{path}: {msg}'
         return dict(path=path, status='skipped', reason=f'{type(e).__name__}: {msg}', seconds=time.perf_counter() - t0)
@@ -153,17 +220,21 @@ def _worker_init():
 
 # %% ../../nbs/04_data.preprocess.ipynb #7444ce1c
 class VolumeCache:
-    "An on-disk cache of preprocessed volumes, keyed by the preprocessing config and each source file's path, size and mtime."
+    "An on-disk cache of preprocessed volumes, keyed by the preprocessing config and each source file's path, size, mtime and content."
     def __init__(self, cache_dir:str|Path, # root folder; each config gets its own sub-folder
                  cfg:PrepConfig|None=None, # preprocessing settings (default `PrepConfig()`)
-                 verify:bool=True, # check each source file's size/mtime on load; False reads the cache alone (sources may be absent)
+                 verify:bool=True, # check each source file's size, mtime and fingerprint on load; False reads the cache alone (sources may be absent)
                 ):
         self.cfg = cfg if cfg is not None else PrepConfig()
         self.root = Path(cache_dir).expanduser().absolute()
         self.dir = self.root/self.cfg.hash()
         self.verify, self._index = verify, None
 
-    def __repr__(self): return f'VolumeCache({self.root.name}/{self.dir.name}, {len(list(self.dir.glob("*.npy")))} entries, img_size={self.cfg.img_size})'
+    def __repr__(self): return f'VolumeCache({self.root.name}/{self.dir.name}, {len(self._sidecars())} entries, img_size={self.cfg.img_size})'
+
+    def _sidecars(self) -> list:
+        "The entries' sidecar files (not `config.json`, not temporary files)."
+        return sorted(p for p in self.dir.glob('*.json') if p.name != 'config.json' and not p.name.startswith('.'))
 
     def _ensure_dir(self):
         "Create the config's folder with its `config.json` (on the first build, so reading never needs write access)."
@@ -180,7 +251,7 @@ class VolumeCache:
     def index(self) -> dict:
         "Map source path -> entry name, read from the entries' meta files (cached in memory)."
         if self._index is None:
-            self._index = {load_json(p)['source']: p.stem for p in self.dir.glob('*.json') if p.name != 'config.json'}
+            self._index = {load_json(p)['source']: p.stem for p in self._sidecars()}
         return self._index
 
     def __contains__(self, path): k = self.key(path); return k is not None and (self.dir/f'{k}.json').exists()
@@ -189,27 +260,65 @@ class VolumeCache:
         "The paths that are not (or no longer) in the cache."
         return [str(p) for p in paths if p not in self]
 
+    def _entry_problem(self, key:str, full:bool=False) -> str|None:
+        "What is wrong with entry `key` (None: nothing)."
+        try: meta = load_json(self.dir/f'{key}.json')
+        except FileNotFoundError: return 'sidecar (.json) missing: an unfinished write'
+        except Exception as e: return f'unreadable sidecar ({e})'
+        return _npy_problem(self.dir/f'{key}.npy', meta, full)
+
 # %% ../../nbs/04_data.preprocess.ipynb #ef3d687b
+def _summarise_warnings(built:pd.DataFrame, cfg:PrepConfig, worst:int=3):
+    "Log one warning per kind of preprocessing problem: how many images, the worst few, and what to change."
+    def _worst(df, col): return ', '.join(f'{Path(r.path).name} ({100*getattr(r, col):.1f}%)' for r in df.nlargest(worst, col).itertuples())
+    lost = built[built.foreground_lost > CROP_LOSS_WARN]
+    if len(lost):
+        fov = f' = {tuple(round(s*z, 1) for s, z in zip(cfg.img_size, cfg.spacing))} mm' if cfg.spacing is not None else ''
+        _log.warning(f'{len(lost)} of {len(built)} image(s) lost more than {100*CROP_LOSS_WARN:g}% of their brain voxels to the centred crop to '
+                     f'img_size={tuple(cfg.img_size)}{fov}; worst: {_worst(lost, "foreground_lost")}; increase img_size or spacing '
+                     "(or use resize='resize'); per image: the build report's foreground_lost column")
+    fg = built[built.foreground_fraction > FOREGROUND_WARN]
+    if len(fg):
+        _log.warning(f'{len(fg)} of {len(built)} image(s) are more than {100*FOREGROUND_WARN:g}% foreground (not skull-stripped, or a non-zero '
+                     f'background?); worst: {_worst(fg, "foreground_fraction")}; skull-strip them or raise foreground_threshold; '
+                     "per image: the build report's foreground_fraction column")
+
+# %% ../../nbs/04_data.preprocess.ipynb #7f94e7e9
 @patch
 def build(self:VolumeCache, paths:list, # source images (str or Path)
-           n_workers:int|None=None, # worker processes; None uses all cores, 0 or 1 builds in this process
+           n_workers:int|None=None, # None: one process per core; 0: in this process; N: N worker processes
            on_error:str='raise', # 'raise' stops at the first bad file; 'skip' logs it and goes on
            progress:bool=True, # show a tqdm progress bar
-          ) -> pd.DataFrame: # one row per path: status ('cached', 'built', 'skipped'), reason, seconds
-    "Preprocess every path not yet cached, in parallel; report what was built, found or skipped and why."
+          ) -> pd.DataFrame: # one row per path: status ('cached', 'built', 'skipped'), reason, seconds, foreground_fraction, foreground_lost
+    "Preprocess every path not yet (or not soundly) cached, in parallel; report what was built, found or skipped and why."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 0):
+        raise ValueError(f'n_workers must be None (one process per core), 0 (in this process) or a number of processes, got {n_workers!r}')
     paths = list(dict.fromkeys(str(Path(p).expanduser().absolute()) for p in paths))
     self._ensure_dir()
-    rows = {p: dict(path=p, status='cached', reason='', seconds=0.0) for p in paths if p in self}
+    rows, damaged = {}, {}
+    temps = {}  # temporary files of a build killed while writing an entry, by entry key
+    for t in self.dir.glob('.*.tmp*'): temps.setdefault(t.name[1:].split('.')[0], []).append(t)
+    for p in paths:
+        k = self.key(p)
+        for t in temps.get(k, []): t.unlink(missing_ok=True)
+        if k is None or not ((self.dir/f'{k}.json').exists() or (self.dir/f'{k}.npy').exists()): continue
+        problem = self._entry_problem(k)
+        if problem is None:
+            m = load_json(self.dir/f'{k}.json')
+            rows[p] = dict(path=p, status='cached', reason='', seconds=0.0, key=k, foreground_fraction=m.get('foreground_fraction', np.nan),
+                           foreground_lost=m.get('foreground_lost', np.nan))
+        else: damaged[p] = problem
     todo = [p for p in paths if p not in rows]
-    n_workers = os.cpu_count() if n_workers is None else n_workers
-    n_workers = max(1, min(n_workers, len(todo)))
-    bar = tqdm(total=len(todo), desc=f'preprocessing ({n_workers} worker{"s" * (n_workers > 1)})', disable=not progress or not todo, unit='img')
+    n_workers = min((os.cpu_count() or 1) if n_workers is None else n_workers, len(todo))
+    where = 'in this process' if n_workers == 0 else f'{n_workers} process{"es" * (n_workers > 1)}'
+    bar = tqdm(total=len(todo), desc=f'preprocessing ({where})', disable=not progress or not todo, unit='img')
     def _take(r):
+        if r['path'] in damaged: r['reason'] = '; '.join([f'replaced a damaged entry ({damaged[r["path"]]})'] + [r['reason']] * bool(r['reason']))
         rows[r['path']] = r; bar.update()
         if r['status'] == 'skipped' and on_error == 'raise': raise ValueError(r['reason'])
     try:
-        if n_workers == 1:
+        if n_workers == 0:
             for p in todo: _take(_build_one(p, self.cfg.to_dict(), str(self.dir)))
         else:
             # fork starts workers in milliseconds with torch and MONAI already imported; spawn re-imports them
@@ -223,21 +332,39 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
                     raise
     finally: bar.close()
     self._index = None
-    report = pd.DataFrame([rows[p] for p in paths if p in rows], columns=['path', 'status', 'reason', 'seconds'])
+    cols = ['path', 'status', 'reason', 'seconds', 'foreground_fraction', 'foreground_lost']
+    report = pd.DataFrame([rows[p] for p in paths if p in rows], columns=cols)
     skipped = report[report.status == 'skipped']
     if len(skipped): _log.warning(f'skipped {len(skipped)} of {len(report)} image(s):\n' + '\n'.join(f'  {r}' for r in skipped.reason))
-    for r in report[(report.status == 'built') & (report.reason != '')].itertuples(): _log.warning(f'{r.path}: {r.reason}')
+    _summarise_warnings(report[report.status == 'built'], self.cfg)
     return report
 
 # %% ../../nbs/04_data.preprocess.ipynb #1d59cf3b
 @patch
+def entry_file(self:VolumeCache, path:str|Path, # a source image that was built into the cache
+              ) -> Path: # the entry's checked `.npy` file
+    "The array file of `path`'s entry after a size check; a damaged entry is rebuilt from its source first, or `CacheEntryError` names both."
+    src = str(Path(path).expanduser().absolute())
+    key = self.key(src)
+    if key is None or not (self.dir/f'{key}.json').exists():
+        raise KeyError(f'{path}: not in the cache {self.dir} (or the file changed since); run VolumeCache.build first')
+    entry = self.dir/f'{key}.npy'
+    problem = self._entry_problem(key)
+    if problem is None: return entry
+    if not Path(src).is_file():
+        raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); its source {src} is not there to rebuild it from: '
+                              'restore the source and run VolumeCache.build, or delete the entry')
+    r = _build_one(src, self.cfg.to_dict(), str(self.dir))
+    if r['status'] != 'built': raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); rebuilding it from {src} failed: {r["reason"]}')
+    _log.warning(f'{entry.name}: damaged cache entry of {src} ({problem}); rebuilt from the source')
+    self._index = None
+    return self.dir/f'{r["key"]}.npy'
+
+@patch
 def load(self:VolumeCache, path:str|Path, # a source image that was built into the cache
          ) -> np.ndarray: # (1, D, H, W) read-only memory map of `cfg.dtype`
-    "Memory-map the cached array of `path`."
-    key = self.key(path)
-    if key is None or not (self.dir/f'{key}.npy').exists():
-        raise KeyError(f'{path}: not in the cache {self.dir} (or the file changed since); run VolumeCache.build first')
-    return np.load(self.dir/f'{key}.npy', mmap_mode='r', allow_pickle=False)
+    "Memory-map the cached array of `path` (checked, and rebuilt if damaged: see `entry_file`)."
+    return np.load(self.entry_file(path), mmap_mode='r', allow_pickle=False)
 
 @patch
 def meta(self:VolumeCache, path:str|Path, # a source image that was built into the cache
@@ -249,55 +376,34 @@ def meta(self:VolumeCache, path:str|Path, # a source image that was built into t
     for k in ('affine', 'source_affine'): m[k] = np.array(m[k], dtype=np.float64)
     return m
 
+@patch
+def check_entries(self:VolumeCache, full:bool=False, # also compare each array with the checksum stored when it was written (reads every byte)
+                 ) -> pd.DataFrame: # one row per damaged entry or leftover file: entry, source, problem (empty when all is sound)
+    "Check every entry: sidecar readable, array size as its header says, shape and dtype as the sidecar says (and, with `full`, the checksum)."
+    rows, stems = [], set()
+    for js in self._sidecars():
+        stems.add(js.stem)
+        try: meta = load_json(js)
+        except Exception as e: rows.append(dict(entry=js.name, source=None, problem=f'unreadable sidecar ({e})')); continue
+        problem = _npy_problem(js.with_suffix('.npy'), meta, full)
+        if problem: rows.append(dict(entry=js.with_suffix('.npy').name, source=meta.get('source'), problem=problem))
+    rows += [dict(entry=p.name, source=None, problem='sidecar (.json) missing: an unfinished write')
+             for p in sorted(self.dir.glob('[!.]*.npy')) if p.stem not in stems]
+    rows += [dict(entry=p.name, source=None, problem='temporary file of an unfinished write') for p in sorted(self.dir.glob('.*.tmp*'))]
+    return pd.DataFrame(rows, columns=['entry', 'source', 'problem'])
+
 # %% ../../nbs/04_data.preprocess.ipynb #86a77307
 @patch
-def prune(self:VolumeCache) -> int: # number of entries removed
-    "Delete entries whose source file changed or disappeared."
+def prune(self:VolumeCache) -> int: # number of entries and leftover files removed
+    "Delete entries whose source file changed or disappeared, and what interrupted builds left (arrays without sidecar, temporary files)."
     n = 0
-    for p in self.dir.glob('*.json'):
-        if p.name == 'config.json': continue
+    for p in self._sidecars():
         src = load_json(p)['source']
         stale = self.key(src) != p.stem if self.verify else not Path(src).exists()
         if stale:
             for q in (p.with_suffix('.npy'), p): q.unlink(missing_ok=True)
             n += 1
+    leftovers = [p for p in self.dir.glob('[!.]*.npy') if not p.with_suffix('.json').exists()] + list(self.dir.glob('.*.tmp*'))
+    for p in leftovers: p.unlink(missing_ok=True)
     self._index = None
-    return n
-
-# %% ../../nbs/04_data.preprocess.ipynb #06a15ebb
-def _triple(s:str, name:str, cast=float):
-    "Parse '96' or '96,112,96' into a 3-tuple."
-    try: v = tuple(cast(t) for t in str(s).replace('x', ',').split(','))
-    except ValueError: raise ValueError(f'--{name}: expected one number or three comma-separated numbers, got {s!r}') from None
-    if len(v) == 1: v = v * 3
-    if len(v) != 3: raise ValueError(f'--{name}: expected one or three values, got {s!r}')
-    return v
-
-# %% ../../nbs/04_data.preprocess.ipynb #96e30bfd
-@call_parse
-def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image)
-                  out:str='cache', # cache folder (a sub-folder per preprocessing config is made inside)
-                  img_size:str='96', # output grid in voxels: '96' or '96,112,96'
-                  spacing:str='2', # voxel size in mm: '2' or '1.5,1.5,2'; 'none' keeps each image's own
-                  intensity:str='zscore', # 'zscore' or 'percentile' (inside the brain) or 'none'
-                  resize:str='pad_crop', # 'pad_crop' (keeps mm) or 'resize' (stretch to fill the grid)
-                  no_crop:bool=False, # do not crop to the brain's bounding box first
-                  dtype:str='float16', # cached array type: 'float16' or 'float32'
-                  n_workers:int=0, # worker processes (0: all cores)
-                  on_error:str='raise', # 'raise' stops at the first bad image, 'skip' logs it and goes on
-                  path_col:str='path', # manifest column with image paths
-                  subject_col:str='subject', # manifest column with subject ids
-                 ):
-    "Preprocess every image of a cohort into a VolumeCache."
-    from neurovit_nb.data.cohort import load_cohort
-    try:
-        cfg = PrepConfig(img_size=_triple(img_size, 'img_size', int), intensity=intensity, resize=resize, crop_foreground=not no_crop,
-                         dtype=dtype, spacing=None if str(spacing).lower() == 'none' else _triple(spacing, 'spacing'))
-        kw = {} if Path(data).is_dir() else dict(path_col=path_col, subject_col=subject_col)
-        df = load_cohort(data, **kw)
-        cache = VolumeCache(out, cfg)
-        report = cache.build(df.path.tolist(), n_workers=n_workers or None, on_error=on_error)
-    except (ValueError, OSError) as e: raise SystemExit(f'neurovit_prep: error: {e}') from None  # a message, not a traceback
-    report.to_csv(cache.dir/'build_report.csv', index=False)
-    counts = report.status.value_counts()
-    print(f'{len(report)} image(s): ' + ', '.join(f'{k} {counts.get(k, 0)}' for k in ('built', 'cached', 'skipped')) + f'; cache {cache.dir}')
+    return n + len(leftovers)

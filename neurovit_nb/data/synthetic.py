@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse
 from ..core import Config, ConfigError, atomic_write, atomic_path, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
 
 # %% auto #0
 __all__ = ['REGIONS', 'Region', 'regions_table', 'Template', 'load_template', 'SynthConfig', 'sample_cohort', 'output_grid',
-           'synth_session', 'write_synthetic_bids', 'make_tiny_bids', 'neurovit_synth']
+           'synth_session', 'write_synthetic_bids', 'make_tiny_bids']
 
 # %% ../../nbs/02_data.synthetic.ipynb #616a4a9c
 @dataclass(frozen=True)
@@ -150,7 +149,7 @@ class SynthConfig(Config):
     n_subjects: int = 100
     seed: int = 0
     spacing: float = 2.0 # output voxel size (mm)
-    effect_size: float = 1.0 # AD effect strength (1: default, calibrated for CN-vs-AD AUC >= 0.9 with a small ViT)
+    effect_size: float = 1.0 # AD effect strength (1: default; `separability` shows what linear baselines reach with it)
     sex_effect: float = 1.0 # sex effect strength (head size difference and regional shape)
     max_sessions: int = 3 # visits per longitudinal subject (1: cross-sectional)
     frac_longitudinal: float = 0.3 # share of subjects with more than one visit
@@ -385,7 +384,7 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
                          sex_effect:float=1.0, # sex effect strength (0: none)
                          max_sessions:int=3, # visits per longitudinal subject (1: cross-sectional)
                          frac_longitudinal:float=0.3, # share of subjects with more than one visit
-                         n_workers:int|None=None, # processes (None: one per CPU, at most 8; 0 or 1: in this process)
+                         n_workers:int|None=None, # processes (None: one per CPU, at most 8; 0: in this process; N: N processes)
                          **kwargs, # any other `SynthConfig` field (noise, deform_mm, p_diagnosis, ...)
                         ) -> Path: # `out_dir`
     "Write a synthetic BIDS cohort with ground-truth effect masks; a no-op if `out_dir` already holds the same cohort."
@@ -409,7 +408,7 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         n_workers = min(os.cpu_count() or 1, 8) if n_workers is None else n_workers
         n_workers = min(n_workers, len(jobs))
         load_template(cfg.spacing)  # once, before forking
-        if n_workers <= 1: n_img = sum(map(_write_subject_star, jobs))
+        if n_workers == 0: n_img = sum(map(_write_subject_star, jobs))
         else:
             with _pool(n_workers) as ex: n_img = sum(ex.map(_write_subject_star, jobs, chunksize=max(1, len(jobs) // (8 * n_workers))))
         save_json(record, tmp/'code'/'neurovit_synth.json')  # written last: its presence marks a complete cohort
@@ -419,17 +418,17 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     dt = time.perf_counter() - t0
-    log.info(f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, {n_workers or 1} process(es))')
+    log.info(f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, {n_workers or "no worker"} process(es))')
     return out_dir
 
 # %% ../../nbs/02_data.synthetic.ipynb #44989125
 def make_tiny_bids(out_dir:str|Path, # folder to create
-                   n_subjects:int=8, # subjects (about 1.5 sessions each)
+                   n_subjects:int=8, # subjects (half of them with 2 or 3 sessions)
                    seed:int=0, # random seed
-                   spacing:float=6.0, # voxel size in mm: 6 mm gives 28 x 34 x 29 images
+                   spacing:float=6.0, # voxel size in mm: 6 mm gives 27 x 34 x 29 images
                    **kwargs, # any other `write_synthetic_bids` argument
                   ) -> Path: # `out_dir`
-    "A tiny synthetic BIDS cohort for tests (a second or two): CN and AD of both sexes, some with several sessions."
+    "A tiny synthetic BIDS cohort for tests: CN and AD of both sexes, some with several sessions."
     kwargs = {'n_workers': 0, 'frac_longitudinal': 0.5, 'p_diagnosis': (0.45, 0.1, 0.45), **kwargs}
     return write_synthetic_bids(out_dir, n_subjects=n_subjects, seed=seed, spacing=spacing, **kwargs)
 
@@ -460,22 +459,3 @@ def separability(cfg:SynthConfig) -> pd.DataFrame:
     keep = design.diagnosis.isin(['CN', 'AD']).to_numpy()
     return pd.DataFrame({'CN vs AD': {k: auc(v[keep], (design.diagnosis[keep] == 'AD').to_numpy(int)) for k, v in feats.items()},
                          'sex': {k: auc(v, (design.sex == 'M').to_numpy(int)) for k, v in feats.items()}})
-
-# %% ../../nbs/02_data.synthetic.ipynb #84f0d183
-@call_parse
-def neurovit_synth(out_dir:str, # folder to create (must not exist, be empty, or already hold this same cohort)
-                   n_subjects:int=100, # number of subjects
-                   seed:int=0, # random seed: same seed and options give the same files
-                   spacing:float=2.0, # voxel size in mm
-                   effect_size:float=1.0, # strength of the AD effect (0: none)
-                   sex_effect:float=1.0, # strength of the sex effect (0: none)
-                   sessions:int=3, # most visits per longitudinal subject (1: cross-sectional)
-                   frac_longitudinal:float=0.3, # share of subjects with several visits
-                   n_workers:int=None, # processes (default: one per CPU, at most 8)
-                  ):
-    "Write a synthetic BIDS cohort of T1w images with known age, sex and Alzheimer's effects, and their ground-truth masks."
-    try: out = write_synthetic_bids(out_dir, n_subjects=n_subjects, seed=seed, spacing=spacing, effect_size=effect_size,
-                                    sex_effect=sex_effect, max_sessions=sessions, frac_longitudinal=frac_longitudinal, n_workers=n_workers)
-    except (ValueError, OSError) as e: raise SystemExit(f'neurovit_synth: error: {e}') from None  # a message, not a traceback
-    n_img = len(pd.read_csv(out/'derivatives'/'groundtruth'/'effects.tsv', sep='\t'))
-    print(f'{out_dir}: {n_subjects} subjects, {n_img} T1w images (BIDS), ground truth in derivatives/groundtruth')

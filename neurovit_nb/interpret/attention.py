@@ -4,7 +4,8 @@
 
 # %% ../../nbs/40_interpret.attention.ipynb #14213d8e
 from __future__ import annotations
-import contextlib, math
+import math
+from typing import NamedTuple
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,8 +18,8 @@ from ..models.vit3d import record_attention
 
 # %% auto #0
 __all__ = ['POOLS', 'METHODS', 'fuse_heads', 'cls_attention', 'rollout_matrix', 'attention_rollout', 'gradient_relevance',
-           'tokens_to_volume', 'available_methods', 'attribution_map', 'gradcam_map', 'map_to_image_space', 'as_batch',
-           'explain_volume', 'group_average']
+           'tokens_to_volume', 'is_vit', 'available_methods', 'Attribution', 'attribute', 'attribution_map',
+           'gradcam_map', 'as_image', 'map_to_image_space', 'as_batch', 'explain_volume', 'group_average']
 
 # %% ../../nbs/40_interpret.attention.ipynb #8b3c63b8
 POOLS = ('token', 'avg')
@@ -137,8 +138,9 @@ def tokens_to_volume(tokens:Tensor, # (B, N) token map over the patch tokens
 # %% ../../nbs/40_interpret.attention.ipynb #ebb09356
 METHODS = ('cls', 'rollout', 'relevance', 'gradcam')
 
-def _is_vit(model) -> bool:
-    "Whether a model has the attention blocks and patch grid that the attention methods read."
+def is_vit(model:nn.Module, # any model
+          ) -> bool:
+    "Whether a model has the attention blocks (`blocks`) and patch grid (`grid_size`) that the attention methods read."
     return hasattr(model, 'blocks') and hasattr(model, 'grid_size')
 
 def _pool_of(model) -> str:
@@ -157,9 +159,9 @@ def _class_index(logits:Tensor, class_idx:int|None) -> Tensor:
     return torch.full((logits.shape[0],), class_idx, dtype=torch.long, device=logits.device)
 
 # %% ../../nbs/40_interpret.attention.ipynb #6f4b44e5
-def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer):
-    "Token maps (B, N) of a ViT for the attention methods."
-    if not _is_vit(model):
+def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer) -> tuple[Tensor, Tensor]:
+    "Token maps (B, N) of a ViT for the attention methods, and the logits (B, classes) of the same forward pass."
+    if not is_vit(model):
         raise ValueError(f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none (use method='gradcam')")
     prefix, pool = int(getattr(model, 'num_prefix_tokens', 0)), _pool_of(model)
     if method == 'relevance':
@@ -170,80 +172,90 @@ def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer):
             logits.gather(1, cls[:, None]).sum().backward()
             grads = [a.grad for a in attns]
         model.zero_grad(set_to_none=True)  # leave no gradients on the weights
-        return gradient_relevance(attns, grads, prefix, pool)
+        return gradient_relevance(attns, grads, prefix, pool), logits.detach()
     with torch.no_grad(), record_attention(model) as attns:
-        model(x)
-    if method == 'cls': return cls_attention(attns, layer, fusion, prefix, pool)
-    return attention_rollout(attns, fusion, discard_ratio, prefix, pool)
+        logits = model(x)
+    if method == 'cls': return cls_attention(attns, layer, fusion, prefix, pool), logits
+    return attention_rollout(attns, fusion, discard_ratio, prefix, pool), logits
 
 def available_methods(model:nn.Module, # a model from `neurovit_nb.models`
                      ) -> tuple[str, ...]:
     "The methods that apply to a model: attention methods for ViTs, Grad-CAM for CNNs with a `gradcam_layer`."
     out = ()
-    if _is_vit(model):
+    if is_vit(model):
         # relevance needs attention maps kept in the graph, which only the package's own attention layers allow
         out = ('cls', 'rollout') + (('relevance',) if any(isinstance(m, Attention) for m in model.modules()) else ())
     if getattr(model, 'gradcam_layer', None): out += ('gradcam',)
     return out
 
-def attribution_map(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `gradcam_layer`
-                    x:Tensor, # input batch (B, C, D, H, W)
-                    method:str='rollout', # one of METHODS: 'cls', 'rollout', 'relevance', 'gradcam'
-                    class_idx:int|None=None, # class to explain ('relevance', 'gradcam'); None: each sample's prediction
-                    fusion:str|int='mean', # head fusion for 'cls' and 'rollout': 'mean', 'max', 'min' or a head index
-                    discard_ratio:float=0., # rollout: share of each row's smallest weights to zero
-                    layer:int=-1, # 'cls': which block
-                    gradcam_layer:str|None=None, # 'gradcam': name of the layer (default: the model's `gradcam_layer`)
-                    normalize:bool=True, # scale each map to a maximum of one
-                   ) -> Tensor: # (B, D, H, W), non-negative, on the input's grid
-    "A non-negative attribution map over the input for each sample in the batch."
+class Attribution(NamedTuple):
+    "Attribution maps and the logits of the forward pass that made them."
+    maps: Tensor # (B, D, H, W), non-negative, on the input's grid
+    logits: Tensor # (B, num_classes), detached
+
+def attribute(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `gradcam_layer`
+              x:Tensor, # input batch (B, C, D, H, W)
+              method:str='rollout', # one of METHODS: 'cls', 'rollout', 'relevance', 'gradcam'
+              class_idx:int|None=None, # class to explain ('relevance', 'gradcam'); None: each sample's prediction
+              fusion:str|int='mean', # head fusion for 'cls' and 'rollout': 'mean', 'max', 'min' or a head index
+              discard_ratio:float=0., # rollout: share of each row's smallest weights to zero
+              layer:int=-1, # 'cls': which block
+              gradcam_layer:str|None=None, # 'gradcam': name of the layer (default: the model's `gradcam_layer`)
+              normalize:bool=True, # scale each map to a maximum of one
+             ) -> Attribution: # maps (B, D, H, W) and logits (B, num_classes)
+    "Non-negative attribution maps over the input and the model's logits, from one forward pass."
     if method not in METHODS: raise ValueError(f'method: {method!r} is not one of {METHODS}')
     if x.ndim != 5: raise ValueError(f'x: expected a batch (B, C, D, H, W), got shape {tuple(x.shape)}')
     was_training = model.training
     model.eval()
     try:
-        if method == 'gradcam': maps = gradcam_map(model, x, class_idx, gradcam_layer)
-        else: maps = tokens_to_volume(_vit_map(model, x, method, class_idx, fusion, discard_ratio, layer), model.grid_size, x.shape[2:])
+        if method == 'gradcam': maps, logits = _gradcam(model, x, class_idx, gradcam_layer)
+        else:
+            tokens, logits = _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer)
+            maps = tokens_to_volume(tokens, model.grid_size, x.shape[2:])
     finally: model.train(was_training)
-    return _normalize_max(maps) if normalize else maps
+    return Attribution(_normalize_max(maps) if normalize else maps, logits.detach().float())
+
+def attribution_map(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `gradcam_layer`
+                    x:Tensor, # input batch (B, C, D, H, W)
+                    method:str='rollout', # one of METHODS: 'cls', 'rollout', 'relevance', 'gradcam'
+                    **kwargs, # any other option of `attribute` (class_idx, fusion, discard_ratio, layer, gradcam_layer, normalize)
+                   ) -> Tensor: # (B, D, H, W), non-negative, on the input's grid
+    "The maps of `attribute` alone, when the prediction is not needed."
+    return attribute(model, x, method, **kwargs).maps
 
 # %% ../../nbs/40_interpret.attention.ipynb #dcf20f2f
-@contextlib.contextmanager
-def _hooks_removed(model:nn.Module):
-    "Remove every forward/backward hook added to `model` inside the block and restore in-place flags."
-    kinds = ('_forward_hooks', '_forward_hooks_with_kwargs', '_forward_hooks_always_called', '_backward_hooks')
-    before = {m: ({k: set(getattr(m, k, {})) for k in kinds}, m.__dict__.get('inplace'), m._is_full_backward_hook) for m in model.modules()}
-    try: yield
-    finally:
-        for m, (keys, inplace, full) in before.items():
-            for k in kinds:
-                d = getattr(m, k, None)
-                if d is None: continue
-                for h in set(d) - keys[k]: del d[h]
-            if inplace is not None: m.inplace = inplace
-            m._is_full_backward_hook = full
+def _gradcam(model, x, class_idx, layer) -> tuple[Tensor, Tensor]:
+    "Grad-CAM maps (B, D, H, W) and the logits (B, classes), from one forward and one backward pass of the batch."
+    layer = layer or getattr(model, 'gradcam_layer', None)
+    if layer is None: raise ValueError(f'layer: {type(model).__name__} has no `gradcam_layer`; pass the name of a convolutional layer')
+    modules = dict(model.named_modules())
+    if layer not in modules: raise ValueError(f'layer: {layer!r} is not a module of {type(model).__name__}')
+    acts = []
+    handle = modules[layer].register_forward_hook(lambda m, i, o: acts.append(o))
+    try:
+        with torch.enable_grad():
+            logits = model(x.detach().requires_grad_(True))  # the input carries the graph even with frozen weights
+            if not acts: raise ValueError(f'layer: {layer!r} was not used in the forward pass')
+            a = acts[-1]  # (B, K, d, h, w)
+            cls = _class_index(logits, class_idx)
+            # eval mode: samples do not interact, so one backward of the summed scores gives every sample's gradient
+            g, = torch.autograd.grad(logits.gather(1, cls[:, None]).sum(), a)
+    finally: handle.remove()
+    cam = (g.mean((2, 3, 4), keepdim=True) * a).sum(1, keepdim=True).relu().detach().float()  # (B, 1, d, h, w)
+    return F.interpolate(cam, size=tuple(x.shape[2:]), mode='trilinear', align_corners=False)[:, 0], logits.detach()
 
 def gradcam_map(model:nn.Module, # a CNN with a `gradcam_layer` attribute (or pass `layer`)
                 x:Tensor, # input batch (B, C, D, H, W)
                 class_idx:int|None=None, # class to explain; None: each sample's prediction
                 layer:str|None=None, # name of the convolutional layer (default: `model.gradcam_layer`)
                ) -> Tensor: # (B, D, H, W), non-negative
-    "Grad-CAM of a 3D CNN through MONAI, upsampled to the input, with the model left without hooks."
-    from monai.visualize import GradCAM
-    layer = layer or getattr(model, 'gradcam_layer', None)
-    if layer is None: raise ValueError(f'layer: {type(model).__name__} has no `gradcam_layer`; pass the name of a convolutional layer')
-    if layer not in dict(model.named_modules()): raise ValueError(f'layer: {layer!r} is not a module of {type(model).__name__}')
-    with torch.no_grad(): cls = _class_index(model(x), class_idx)
-    maps = []
-    with torch.enable_grad(), _hooks_removed(model):
-        cam = GradCAM(nn_module=model, target_layers=layer, postprocessing=lambda m: m)
-        for i in range(x.shape[0]):
-            maps.append(cam(x[i:i+1], class_idx=int(cls[i]))[:, 0].detach())  # (1, D, H, W)
-    model.zero_grad(set_to_none=True)
-    return torch.cat(maps).float().clamp(min=0)
+    "Grad-CAM of a 3D CNN, upsampled trilinearly to the input; the model is left without hooks or gradients."
+    return _gradcam(model, x, class_idx, layer)[0]
 
 # %% ../../nbs/40_interpret.attention.ipynb #2c24a1bd
-def _as_image(img):
+def as_image(img, # an image path, a nibabel image, or None
+            ):
     "A nibabel image from a path (naming a missing file); images and None pass through."
     if isinstance(img, (str, Path)):
         if not Path(img).exists(): raise FileNotFoundError(f'{img}: no such image')
@@ -252,7 +264,7 @@ def _as_image(img):
 
 def _reference_grid(reference) -> tuple[tuple[int, int, int], np.ndarray, nib.Nifti1Header|None]:
     "Shape, affine and header of a reference given as a path, a nibabel image or a (shape, affine) pair."
-    reference = _as_image(reference)
+    reference = as_image(reference)
     if hasattr(reference, 'affine'): return tuple(reference.shape[:3]), np.asarray(reference.affine, float), getattr(reference, 'header', None)
     shape, affine = reference
     affine = np.asarray(affine, float)
@@ -289,7 +301,7 @@ def explain_volume(model:nn.Module, # the trained model
                    affine:np.ndarray, # its voxel-to-world affine (from the preprocessing)
                    reference=None, # target grid (image path, nibabel image or (shape, affine)); None: the model grid
                    method:str='rollout', # one of METHODS
-                   **kwargs, # passed to `attribution_map` (class_idx, fusion, discard_ratio, layer)
+                   **kwargs, # passed to `attribute` (class_idx, fusion, discard_ratio, layer, gradcam_layer)
                   ) -> nib.Nifti1Image: # the map as NIfTI, in the reference's space
     "Attribution map of one preprocessed image, as a NIfTI image in the subject's space."
     vol = attribution_map(model, as_batch(x, model), method, **kwargs)[0].cpu()
@@ -302,7 +314,7 @@ def group_average(maps:list, # NIfTI maps (images or paths), e.g. one per correc
                  ) -> nib.Nifti1Image: # the voxel-wise mean map
     "Average maps voxel-wise on one reference grid."
     if not len(maps): raise ValueError('maps: nothing to average (no subject selected?)')
-    maps = [_as_image(m) for m in maps]
+    maps = [as_image(m) for m in maps]
     shape, affine, _ = _reference_grid(maps[0] if reference is None else reference)
     total = np.zeros(shape, np.float64)
     for m in maps:

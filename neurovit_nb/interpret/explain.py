@@ -8,16 +8,14 @@ import re
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
-from fastcore.script import call_parse
 from ..core import get_device, get_logger, save_json
 from ..data.io import save_nifti
-from .attention import METHODS, as_batch, attribution_map, available_methods, map_to_image_space
-from .viz import plot_map, save_figure, save_html_viewer
+from .attention import METHODS, as_batch, attribute, available_methods, map_to_image_space
+from .viz import brain_mask, display_map, plot_map, save_figure, save_html_viewer
 from .score import run_prepare
 
 # %% auto #0
-__all__ = ['find_image', 'explain_run', 'neurovit_explain']
+__all__ = ['find_image', 'explain_run']
 
 # %% ../../nbs/43_interpret.explain.ipynb #5436c436
 def find_image(run, # a loaded run (its `splits` table lists the images)
@@ -45,59 +43,42 @@ def _map_stem(image:Path, method:str) -> str:
     stem = re.sub(r'_T1w$', '', stem)
     return f'{stem}_desc-{method}_map'
 
-def explain_run(run, # a run directory or a loaded run (`neurovit_nb.train.runs.load_run`)
+def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load_run`)
                 image:str|Path, # an image file, or a subject id of the run
                 method:str='rollout', # one of METHODS ('gradcam' for CNN runs)
                 out:str|Path='explain', # output folder
                 class_idx:int|None=None, # class to explain; None: the prediction
-                threshold:float=0.2, # share of the maximum below which the figures leave the map transparent
-                **kwargs, # passed to `attribution_map` (fusion, discard_ratio, layer)
+                percentile:float=90., # the figures show the map above this percentile of its brain voxels (90: the top 10%)
+                threshold:float|None=None, # instead of `percentile`: a share of the map's maximum in the brain
+                mask:str|Path|None=None, # brain mask of the image (NIfTI); None: the skull-stripped image's foreground
+                **kwargs, # passed to `attribute` (fusion, discard_ratio, layer, gradcam_layer)
                ) -> dict: # paths of the written files (nifti, png, html, json) and the probabilities
     "Compute a run's attribution map for one image and write it as NIfTI, PNG and offline HTML."
     if isinstance(run, (str, Path)):
-        from neurovit_nb.train.runs import load_run
+        from neurovit_nb.rundir import load_run
         run = load_run(run)
     if method not in (ok := available_methods(run.model)):
         raise ValueError(f'method: {method!r} does not apply to {type(run.model).__name__}; choose from {ok}')
     path = find_image(run, image)
     x, affine = run_prepare(run)(str(path))
-    xb = as_batch(x, run.model)  # (1, C, D, H, W)
-    run.model.eval()
-    with torch.no_grad(): prob = run.model(xb).softmax(1)[0].cpu().numpy()
-    cls = int(prob.argmax()) if class_idx is None else class_idx
-    vol = attribution_map(run.model, xb, method, class_idx=cls, **kwargs)[0].cpu()
-    img = map_to_image_space(vol, affine, path)
+    res = attribute(run.model, as_batch(x, run.model), method, class_idx=class_idx, **kwargs)  # map and prediction: one pass
+    prob = res.logits.softmax(1)[0].cpu().numpy()
+    pred = int(prob.argmax())
+    cls = pred if class_idx is None else class_idx
+    img = map_to_image_space(res.maps[0].cpu(), affine, path)
     out = Path(out); stem = out/_map_stem(path, method)
     files = dict(nifti=Path(f'{stem}.nii.gz'), png=Path(f'{stem}.png'), html=Path(f'{stem}.html'), json=Path(f'{stem}.json'))
     save_nifti(np.asarray(img.dataobj), img.affine, files['nifti'], xform_code=int(img.header['sform_code']), descrip=f'{method} map')
-    classes = list(getattr(run.task, 'classes', None) or range(len(prob)))
-    title = f'{path.name.split(".")[0]} · {method} · {classes[cls]}'
-    save_figure(plot_map(img, path, threshold=threshold, title=title), files['png'])
-    save_html_viewer(img, files['html'], bg_img=path, threshold=threshold, title=title)
-    save_json(dict(image=str(path), method=method, class_idx=cls, class_name=str(classes[cls]),
-                   probabilities={str(c): float(p) for c, p in zip(classes, prob)}, options=kwargs), files['json'])
+    classes = [str(c) for c in (getattr(run.task, 'classes', None) or range(len(prob)))]
+    brain = brain_mask(path) if mask is None else mask
+    shown = display_map(img, brain, percentile, threshold)
+    title = f'{_map_stem(path, method).split("_desc-")[0]} · {method} · predicted {classes[pred]} (p = {prob[pred]:.2f})'
+    if method in ('relevance', 'gradcam') and cls != pred: title += f' · evidence for {classes[cls]}'
+    save_figure(plot_map(img, path, percentile=percentile, threshold=threshold, mask_img=brain, title=title), files['png'])
+    save_html_viewer(img, files['html'], bg_img=path, percentile=percentile, threshold=threshold, mask_img=brain, title=title)
+    save_json(dict(image=str(path), method=method, class_idx=cls, class_name=classes[cls], predicted=classes[pred],
+                   probabilities={c: float(p) for c, p in zip(classes, prob)}, options=kwargs,
+                   display=dict(percentile=None if threshold is not None else percentile, threshold=threshold,
+                                value=shown.threshold, peak_mm=[round(c, 1) for c in shown.peak],
+                                brain_mask=str(mask) if mask is not None else 'image foreground')), files['json'])
     return {**files, 'probabilities': prob}
-
-# %% ../../nbs/43_interpret.explain.ipynb #55953fb6
-@call_parse
-def neurovit_explain(run:str=None, # run directory, as written by `neurovit_train`
-                     image:str=None, # a NIfTI file, or a subject of the run: 'sub-003' or 'sub-003_ses-02'
-                     method:str='rollout', # 'cls', 'rollout', 'relevance' (ViTs) or 'gradcam' (CNNs)
-                     out:str='explain', # output folder for the .nii.gz, .png, .html and .json files
-                     class_idx:int=None, # class to explain (index into the task's classes); default: the prediction
-                     which:str='best', # checkpoint to load: 'best' or 'last'
-                     fusion:str='mean', # head fusion for 'cls' and 'rollout': 'mean', 'max', 'min' or a head index
-                     discard_ratio:float=0., # rollout: share of each row's smallest attention weights to zero
-                     threshold:float=0.2, # share of the map's maximum below which the figures are transparent
-                     device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
-                    ):
-    "Write the attribution map of one image of a trained run (NIfTI in the image's space, PNG, offline HTML)."
-    if run is None or image is None: raise SystemExit('neurovit_explain: --run and --image are required (see --help)')
-    if method not in METHODS: raise SystemExit(f'neurovit_explain: --method must be one of {", ".join(METHODS)}, got {method!r}')
-    from neurovit_nb.train.runs import load_run
-    try:  # bad input (unreadable image, unknown subject or device) is one clear line, not a traceback
-        loaded = load_run(run, which=which, device=get_device(device))
-        fusion = int(fusion) if str(fusion).lstrip('-').isdigit() else fusion
-        res = explain_run(loaded, image, method, out, class_idx, threshold, fusion=fusion, discard_ratio=discard_ratio)
-    except (ValueError, KeyError, FileNotFoundError) as e: raise SystemExit(f'neurovit_explain: error: {e}') from e
-    for k in ('nifti', 'png', 'html', 'json'): print(res[k])

@@ -13,7 +13,7 @@ import nibabel as nib
 from scipy import ndimage
 from sklearn.metrics import roc_auc_score
 from ..core import get_logger
-from .attention import METHODS, as_batch, attribution_map, available_methods, group_average, map_to_image_space, tokens_to_volume
+from .attention import METHODS, as_batch, attribute, available_methods, group_average, map_to_image_space, tokens_to_volume
 
 # %% auto #0
 __all__ = ['Prepare', 'score_map', 'random_map', 'subject_maps', 'score_subjects', 'summarize_scores', 'group_map',
@@ -71,30 +71,36 @@ def _grid_of(model, img_size, patch:int=8):
     return tuple(getattr(model, 'grid_size', None) or tuple(max(1, s // patch) for s in img_size))
 
 def _subject_inputs(model, subjects, prepare):
-    "Yield `(index, row, batch, affine, probabilities, label)` per subject: preprocessing and prediction done once."
+    "Yield `(index, row, batch, affine, label)` per subject: each image read and preprocessed once."
     for i, row in subjects.iterrows():
         x, affine = prepare(str(row['path']))
-        xb = as_batch(x, model)  # (1, C, D, H, W)
-        model.eval()
-        with torch.no_grad(): prob = model(xb).softmax(1)[0].cpu().numpy()
         label = int(row['label']) if 'label' in row and pd.notna(row['label']) else None
-        yield i, row, xb, affine, prob, label
+        yield i, row, as_batch(x, model), affine, label  # batch: (1, C, D, H, W)
 
-def _method_volume(model, xb, method, label, index, **kwargs):
-    "One method's map of a batch of one on the model grid (D, H, W); 'random' is seeded by the subject's row index."
+def _method_volume(model, xb, method, label, index, **kwargs) -> tuple[torch.Tensor, torch.Tensor|None]:
+    "One method's map (D, H, W) on the model grid and the logits of the pass that made it ('random': no pass, None)."
     if method == 'random':
-        return random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(index) if isinstance(index, (int, np.integer)) else 0)
-    return attribution_map(model, xb, method, class_idx=label, **kwargs)[0].cpu()
+        return random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(index) if isinstance(index, (int, np.integer)) else 0), None
+    res = attribute(model, xb, method, class_idx=label, **kwargs)
+    return res.maps[0].cpu(), res.logits
+
+def _probabilities(model, xb, logits) -> np.ndarray:
+    "Class probabilities from the logits of a map's pass, or from a pass of their own when no map needed one."
+    if logits is None:
+        model.eval()
+        with torch.no_grad(): logits = model(xb)
+    return logits.softmax(1)[0].cpu().numpy()
 
 def subject_maps(model:torch.nn.Module, # trained model
                  subjects:pd.DataFrame, # one row per image: `path`, optional `label`
                  prepare:Prepare, # image path -> (input (C, D, H, W), affine)
                  method:str='rollout', # one of METHODS, or 'random' for the baseline
-                 **kwargs, # passed to `attribution_map`
+                 **kwargs, # passed to `attribute`
                 ):
-    "Yield `(row, probabilities, map in the image's space)` for every subject."
-    for i, row, xb, affine, prob, label in _subject_inputs(model, subjects, prepare):
-        yield row, prob, map_to_image_space(_method_volume(model, xb, method, label, i, **kwargs), affine, str(row['path']))
+    "Yield `(row, probabilities, map in the image's space)` for every subject, with one forward pass per image."
+    for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
+        vol, logits = _method_volume(model, xb, method, label, i, **kwargs)
+        yield row, _probabilities(model, xb, logits), map_to_image_space(vol, affine, str(row['path']))
 
 def score_subjects(model:torch.nn.Module, # trained model
                    subjects:pd.DataFrame, # one row per image: `path`, `mask`, optional `subject`, `session`, `label`
@@ -102,7 +108,7 @@ def score_subjects(model:torch.nn.Module, # trained model
                    methods:tuple|None=None, # methods to score; None: all that apply to the model, plus 'random'
                    dilate:int=1, # pointing game tolerance (voxels)
                    n_voxels:int=20000, # voxels sampled per map for the AUC
-                   **kwargs, # passed to `attribution_map` (fusion, discard_ratio, ...)
+                   **kwargs, # passed to `attribute` (fusion, discard_ratio, gradcam_layer, ...)
                   ) -> pd.DataFrame: # one row per subject and method
     "Score every method's map of every subject against its ground-truth mask."
     if 'mask' not in subjects or 'path' not in subjects: raise ValueError("subjects: needs columns 'path' and 'mask'")
@@ -111,15 +117,19 @@ def score_subjects(model:torch.nn.Module, # trained model
     empty = subjects['mask'].map(lambda p: not np.asarray(nib.load(str(p)).dataobj).any())
     if empty.any(): get_logger('neurovit_nb.interpret').info(f'{int(empty.sum())} subject(s) with an empty ground-truth mask skipped')
     subjects, rows = subjects[~empty], []
-    # subject by subject: each image is preprocessed, predicted and read once for all methods
-    for i, row, xb, affine, prob, label in _subject_inputs(model, subjects, prepare):
+    # subject by subject: each image is read and preprocessed once; each method runs the model once and the
+    # prediction comes from the first of those passes (from a pass of its own only when no method needs one)
+    for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
         image, mask = nib.load(str(row['path'])), _as_array(row['mask'])
-        brain = np.asarray(image.dataobj)
+        brain, scored, logits = np.asarray(image.dataobj), [], None
         for method in methods:
-            img = map_to_image_space(_method_volume(model, xb, method, label, i, **kwargs), affine, image)
+            vol, lg = _method_volume(model, xb, method, label, i, **kwargs)
+            logits = lg if logits is None else logits
+            scored.append((method, score_map(map_to_image_space(vol, affine, image), mask, brain=brain, dilate=dilate, n_voxels=n_voxels)))
+        prob = _probabilities(model, xb, logits)
+        for method, s in scored:
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), session=row.get('session', ''),
-                             method=method, correct=None if label is None else bool(prob.argmax() == label),
-                             **score_map(img, mask, brain=brain, dilate=dilate, n_voxels=n_voxels)))
+                             method=method, correct=None if label is None else bool(prob.argmax() == label), **s))
     order = {m: k for k, m in enumerate(dict.fromkeys(methods))}
     rows.sort(key=lambda r: order[r['method']])  # the table stays grouped by method, subjects in order (stable sort)
     return pd.DataFrame(rows)
@@ -181,7 +191,7 @@ def groundtruth_mask_path(image:str|Path, # a BIDS image, e.g. `ROOT/sub-01/ses-
     return root/'derivatives'/'groundtruth'/rel.parent/f'{stem}_desc-{effect}_mask.nii.gz'
 
 # %% ../../nbs/42_interpret.score.ipynb #dd57a5a1
-def run_subjects(run, # a loaded run (`neurovit_nb.train.runs.load_run`)
+def run_subjects(run, # a loaded run (`neurovit_nb.rundir.load_run`)
                  split:str='test', # which split to score
                  label:int|None=1, # keep only this class (1: the positive class, e.g. AD); None keeps all
                  effect:str|None=None, # ground-truth effect name; None: the run's task name
@@ -217,7 +227,7 @@ def score_run(run, # a run directory or a loaded run
              ) -> pd.DataFrame: # `summarize_scores`'s table, or the per-image scores
     "Score a trained model's maps against the ground-truth masks of its held-out patients."
     if isinstance(run, (str, Path)):
-        from neurovit_nb.train.runs import load_run
+        from neurovit_nb.rundir import load_run
         run = load_run(run)
     scores = score_subjects(run.model, run_subjects(run, split, label, max_subjects=max_subjects), run_prepare(run), methods, **kwargs)
     return summarize_scores(scores) if summary else scores

@@ -5,72 +5,132 @@
 # %% ../../nbs/41_interpret.viz.ipynb #22c9ee03
 from __future__ import annotations
 import contextlib, io, re, warnings
+from html import escape
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 import torch
 import nibabel as nib
 import matplotlib
 import matplotlib.pyplot as plt
+from scipy import ndimage
 from ..core import atomic_write, atomic_path
-from .attention import METHODS, _as_image, _is_vit, as_batch, attribution_map, available_methods
+from .attention import METHODS, as_batch, as_image, attribution_map, available_methods, is_vit
 
 # %% auto #0
-__all__ = ['plot_map', 'plot_glass', 'save_figure', 'remote_resources', 'html_viewer', 'save_html_viewer', 'map_explorer']
+__all__ = ['CMAP', 'brain_mask', 'MapDisplay', 'display_map', 'plot_map', 'plot_glass', 'save_figure', 'remote_resources',
+           'html_viewer', 'save_html_viewer', 'map_explorer']
 
 # %% ../../nbs/41_interpret.viz.ipynb #e31ee967
-def _threshold(img:nib.Nifti1Image, threshold:float) -> float:
-    "An absolute threshold from a share of the map's maximum."
-    if not 0 <= threshold < 1: raise ValueError(f'threshold: a share of the maximum in [0, 1), got {threshold}')
-    peak = float(np.nanmax(np.asarray(img.dataobj)))
-    return threshold * peak if peak > 0 else 1e-6
+def brain_mask(img, # the subject's image (NIfTI or path), skull-stripped as the preprocessing expects
+               rel_threshold:float=0.02, # foreground: above this share of the image's robust maximum (99th percentile)
+              ) -> nib.Nifti1Image: # uint8 0/1 mask on the image's grid
+    "The brain of a skull-stripped image: its foreground, largest connected part, holes filled."
+    img = as_image(img)
+    data = np.abs(np.nan_to_num(np.asarray(img.dataobj, dtype=np.float32).reshape(img.shape[:3] + (-1,))[..., 0]))
+    if not data.any(): raise ValueError('img: the image is all zero, it has no foreground')
+    fg = data > rel_threshold * np.percentile(data[data > 0], 99)
+    labels, n = ndimage.label(fg)
+    if n > 1: fg = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    return nib.Nifti1Image(ndimage.binary_fill_holes(fg).astype(np.uint8), img.affine)
+
+def _mask_on(mask_img, img:nib.Nifti1Image) -> np.ndarray:
+    "A mask (array, NIfTI or path) as a boolean array on `img`'s grid, resampled by nearest neighbour if needed."
+    if isinstance(mask_img, np.ndarray):
+        if mask_img.shape != img.shape[:3]: raise ValueError(f'mask_img: shape {mask_img.shape} differs from the map {img.shape[:3]}')
+        return mask_img != 0
+    m = as_image(mask_img)
+    if m.shape[:3] != img.shape[:3] or not np.allclose(m.affine, img.affine):
+        from nilearn.image import resample_to_img
+        m = resample_to_img(m, img, interpolation='nearest', force_resample=True, copy_header=True)
+    return np.asarray(m.dataobj).reshape(img.shape[:3] + (-1,))[..., 0] != 0
+
+class MapDisplay(NamedTuple):
+    "A map ready to draw: zero outside the brain, with its display threshold and its peak."
+    img: nib.Nifti1Image # the map, zero outside the brain
+    threshold: float # absolute value below which the map is transparent (> 0)
+    peak: tuple # world coordinates (mm) of the map's maximum inside the brain
+    vmax: float # the map's maximum inside the brain
+
+def display_map(map_img, # attribution map (NIfTI image or path)
+                mask_img=None, # brain mask (array, NIfTI or path; non-zero inside) on any grid; None: every voxel
+                percentile:float=90., # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+                threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum, in [0, 1)
+               ) -> MapDisplay:
+    "Mask a map to the brain, pick its display threshold (a percentile of the brain's values) and find its peak."
+    if threshold is not None and not 0 <= threshold < 1: raise ValueError(f'threshold: a share of the maximum in [0, 1), got {threshold}')
+    if not 0 <= percentile < 100: raise ValueError(f'percentile: must be in [0, 100), got {percentile}')
+    img = as_image(map_img)
+    data = np.nan_to_num(np.asarray(img.dataobj, dtype=np.float32).reshape(img.shape[:3]))
+    brain = np.ones(data.shape, bool) if mask_img is None else _mask_on(mask_img, img)
+    if not brain.any(): raise ValueError('mask_img: the brain mask is empty')
+    data = np.where(brain, data, 0.).astype(np.float32)
+    inside = data[brain]
+    top = float(inside.max())
+    thr = threshold * top if threshold is not None else float(np.percentile(inside, percentile))
+    thr = max(thr, float(np.finfo(np.float32).tiny) if top > 0 else 1e-6)  # zero (outside the brain) is never drawn
+    thr = float(np.nextafter(np.float32(thr), np.float32(0)))  # nilearn hides values equal to the threshold: keep the ties at the percentile
+    peak = np.unravel_index(np.argmax(np.where(brain, data, -np.inf)), data.shape)
+    return MapDisplay(nib.Nifti1Image(data, img.affine), float(thr), tuple(float(c) for c in nib.affines.apply_affine(img.affine, peak)), top)
+
+CMAP = 'autumn' # red (zero) to yellow (the peak), no black: every drawn voxel stands out from the grey anatomy
 
 @contextlib.contextmanager
 def _flat_maps_ok():
-    "Silence nilearn's warning that a threshold lies below a map's minimum: with thresholds relative to the peak, a flat map is normal."
+    "Silence nilearn's warning that a threshold lies below a map's minimum: with thresholds relative to the map, a flat map is normal."
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Threshold given was', category=UserWarning)
         yield
 
+def _shown(map_img, bg, mask_img, percentile, threshold) -> MapDisplay:
+    "The `MapDisplay` of a figure: masked by `mask_img`, or by the background's brain when it is None, or not at all when False."
+    if mask_img is None and bg is not None: mask_img = brain_mask(bg)
+    return display_map(map_img, None if mask_img is False else mask_img, percentile, threshold)
+
 def plot_map(map_img, # attribution map (NIfTI image or path)
-             bg_img=None, # background: the subject's image, a template, or None for none
+             bg_img=None, # background: the subject's own image (or a template), or None for none
              display_mode:str='ortho', # 'ortho' (three planes through the peak), 'mosaic', or any nilearn mode ('x', 'z', ...)
-             threshold:float=0.2, # share of the maximum below which the map is transparent
+             percentile:float=90., # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+             threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
+             mask_img=None, # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
              title:str|None=None, # figure title
-             cut_coords=None, # nilearn cut coordinates; None cuts through the map's peak (inside the background's non-zero voxels)
+             cut_coords=None, # nilearn cut coordinates; None: through the map's peak inside the brain ('ortho')
              dpi:int=70, # figure resolution
             ) -> matplotlib.figure.Figure:
-    "Draw a map over a background with nilearn's `plot_stat_map`."
+    "Draw a map over a background with nilearn's `plot_stat_map`: masked to the brain, its top voxels, cut through its peak."
     from nilearn import plotting
-    img, bg = _as_image(map_img), _as_image(bg_img)
-    thr = _threshold(img, threshold)  # checked before a figure exists
-    if cut_coords is None and display_mode == 'ortho':
-        data = np.nan_to_num(np.asarray(img.dataobj, dtype=np.float32))
-        if bg is not None and bg.shape[:3] == img.shape[:3] and np.allclose(bg.affine, img.affine):
-            head = np.asarray(bg.dataobj).reshape(bg.shape[:3] + (-1,))[..., 0] != 0
-            data = np.where(head, data, -np.inf)  # the peak inside the head, not in the padding around it
-        peak = np.unravel_index(np.argmax(data), img.shape[:3])
-        cut_coords = nib.affines.apply_affine(img.affine, peak)
-    size = (10, 7) if display_mode == 'mosaic' else (9, 3.2)
-    fig = plt.figure(figsize=size, dpi=dpi)
+    bg = as_image(bg_img)
+    shown = _shown(map_img, bg, mask_img, percentile, threshold)  # checked before a figure exists
+    if cut_coords is None and display_mode == 'ortho': cut_coords = shown.peak
+    size = (10, 7.4) if display_mode == 'mosaic' else (9, 3.5)
+    fig = plt.figure(figsize=size, dpi=dpi, facecolor='black')
+    top = 1 - 0.3 / size[1] if title else 1.  # room for the title above the slices, not over them
     with _flat_maps_ok():
-        plotting.plot_stat_map(img, bg_img=bg, display_mode=display_mode, threshold=thr, cut_coords=cut_coords, title=title,
-                               figure=fig, cmap='hot', vmin=0, symmetric_cbar=False, black_bg=True, draw_cross=False)
+        plotting.plot_stat_map(shown.img, bg_img=bg, display_mode=display_mode, threshold=shown.threshold, cut_coords=cut_coords,
+                               figure=fig, axes=(0, 0, 1, top), cmap=CMAP, vmin=0, vmax=shown.vmax or 1.,
+                               symmetric_cbar=False, black_bg=True, draw_cross=False)
+    if title: fig.suptitle(title, color='white', fontsize=11, y=1 - 0.05 / size[1], va='top')
     plt.close(fig)  # returned for display or saving; not left open in pyplot
     return fig
 
 # %% ../../nbs/41_interpret.viz.ipynb #a68b5e28
 def plot_glass(map_img, # attribution map in MNI space (NIfTI image or path)
-               threshold:float=0.2, # share of the maximum below which the map is transparent
+               percentile:float=90., # voxels below this percentile of the brain's values are transparent
+               threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
+               mask_img=None, # brain mask (NIfTI or path); None: nilearn's MNI152 brain mask; False: no mask
                title:str|None=None, # figure title
                dpi:int=70, # figure resolution
               ) -> matplotlib.figure.Figure:
     "Maximum-intensity projections on a glass brain (nilearn's `plot_glass_brain`), for maps in MNI space."
     from nilearn import plotting
-    img = _as_image(map_img)
-    thr = _threshold(img, threshold)
+    if mask_img is None:
+        from nilearn.datasets import load_mni152_brain_mask
+        mask_img = load_mni152_brain_mask(resolution=2)
+    shown = display_map(map_img, None if mask_img is False else mask_img, percentile, threshold)
     fig = plt.figure(figsize=(9, 3.2), dpi=dpi)
     with _flat_maps_ok():
-        plotting.plot_glass_brain(img, threshold=thr, title=title, figure=fig, cmap='hot', vmin=0, plot_abs=False, symmetric_cbar=False)
+        plotting.plot_glass_brain(shown.img, threshold=shown.threshold, title=title, figure=fig, cmap=CMAP, vmin=0,
+                                  vmax=shown.vmax or 1., plot_abs=False, symmetric_cbar=False)
     plt.close(fig)
     return fig
 
@@ -92,43 +152,53 @@ def remote_resources(html:str, # an HTML page
     return [m.group(0) for m in _REMOTE.finditer(html)]
 
 def html_viewer(map_img, # attribution map (NIfTI image or path)
-                bg_img=None, # background image, or None for none
-                threshold:float=0.2, # share of the maximum below which the map is transparent
+                bg_img=None, # background: the subject's own image, or None for none
+                percentile:float=90., # voxels below this percentile of the brain's values are transparent
+                threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
+                mask_img=None, # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
                 title:str|None=None, # page title
                ) -> str: # a standalone HTML page
-    "A standalone, offline HTML slice viewer of a map (nilearn's `view_img`)."
+    "A standalone, offline HTML slice viewer of a map (nilearn's `view_img`), opened at the map's peak."
     from nilearn import plotting
-    img = _as_image(map_img)
+    bg = as_image(bg_img)
+    shown = _shown(map_img, bg, mask_img, percentile, threshold)
     with _flat_maps_ok():
-        view = plotting.view_img(img, bg_img=_as_image(bg_img) if bg_img is not None else False, threshold=_threshold(img, threshold),
-                                 cmap='hot', symmetric_cmap=False, vmin=0, title=title, black_bg=True)
+        view = plotting.view_img(shown.img, bg_img=bg if bg is not None else False, threshold=shown.threshold, cut_coords=shown.peak,
+                                 cmap=CMAP, symmetric_cmap=False, vmin=0, vmax=shown.vmax or 1.,
+                                 black_bg=True)
     html = _ICON.sub('', view.get_standalone())
+    if title:  # above the viewer, not in it: the viewer clips a long title to the width of one slice
+        html = re.sub(r'<title>.*?</title>', lambda m: f'<title>{escape(title)}</title>', html, count=1, flags=re.S)
+        html = re.sub(r'<body[^>]*>', lambda m: f'{m.group(0)}\n<h3 style="font-family:sans-serif">{escape(title)}</h3>', html, count=1)
     if remote := remote_resources(html): raise RuntimeError(f'html_viewer: the page still loads from the network: {remote[:3]}')
     return html
 
 def save_html_viewer(map_img, # attribution map (NIfTI image or path)
                      path:str|Path, # destination .html, replaced atomically
-                     bg_img=None, # background image, or None for none
-                     threshold:float=0.2, # share of the maximum below which the map is transparent
+                     bg_img=None, # background: the subject's own image, or None for none
+                     percentile:float=90., # voxels below this percentile of the brain's values are transparent
+                     threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
+                     mask_img=None, # brain mask (NIfTI or path); None: the background's foreground; False: no mask
                      title:str|None=None, # page title
                     ) -> Path:
     "Write the offline HTML viewer of a map."
-    html = html_viewer(map_img, bg_img, threshold, title)
+    html = html_viewer(map_img, bg_img, percentile, threshold, mask_img, title)
     with atomic_write(path, 'w') as f: f.write(html)
     return Path(path)
 
 # %% ../../nbs/41_interpret.viz.ipynb #8504c467
 _AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
 
-def _slice_png(bg:np.ndarray, amap:np.ndarray, axis:int, index:int, threshold:float, title:str) -> bytes:
-    "One slice of a volume with the thresholded map over it, as PNG bytes."
+def _slice_png(bg:np.ndarray, amap:np.ndarray, axis:int, index:int, percentile:float, title:str) -> bytes:
+    "One slice of a volume with its map over it, masked to the volume's brain (non-zero voxels) and thresholded at a percentile, as PNG bytes."
     from matplotlib.figure import Figure
     take = lambda v: np.rot90(np.take(v, index, axis=axis))  # superior / anterior up
     fig = Figure(figsize=(3.6, 3.6), dpi=80, facecolor='black')
     ax = fig.add_axes((0, 0, 1, 0.92)); ax.axis('off')
     ax.imshow(take(bg), cmap='gray')
-    top = take(amap)
-    ax.imshow(np.ma.masked_less_equal(top, threshold * max(float(amap.max()), 1e-12)), cmap='hot', vmin=0, vmax=float(amap.max()) or 1., alpha=0.7)
+    shown = display_map(nib.Nifti1Image(amap.astype(np.float32), np.eye(4)), bg != 0 if (bg != 0).any() else None, percentile)
+    top = take(np.asarray(shown.img.dataobj))
+    ax.imshow(np.ma.masked_less(top, shown.threshold), cmap=CMAP, vmin=0, vmax=shown.vmax or 1., alpha=0.8)
     ax.set_title(title, color='white', fontsize=8)
     buf = io.BytesIO(); fig.savefig(buf, format='png', facecolor='black')
     return buf.getvalue()
@@ -137,20 +207,20 @@ def map_explorer(model:torch.nn.Module, # a ViT or a CNN with `gradcam_layer`
                  volumes:dict, # subject name -> preprocessed image (C, D, H, W), array or tensor
                  methods:tuple|None=None, # methods offered; None: all that apply to the model (`available_methods`)
                 ):
-    "An ipywidgets explorer of attribution maps: subject, method, layer or head, threshold and slice."
+    "An ipywidgets explorer of attribution maps: subject, method, layer or head, percentile threshold and slice."
     import ipywidgets as W
     if not volumes: raise ValueError('volumes: no subject to show')
     methods = tuple(methods or available_methods(model))
-    is_vit = _is_vit(model)
+    vit = is_vit(model)
     if bad := [m for m in methods if m not in METHODS]: raise ValueError(f'methods: {bad} not in {METHODS}')
-    n_layers = len(model.blocks) if is_vit else 1
-    n_heads = model.blocks[0].attn.num_heads if is_vit else 0
+    n_layers = len(model.blocks) if vit else 1
+    n_heads = model.blocks[0].attn.num_heads if vit else 0
     shape = tuple(np.asarray(next(iter(volumes.values()))).shape[-3:])
     subject = W.Dropdown(options=list(volumes), description='subject')
     method = W.Dropdown(options=list(methods), description='method')
     layer = W.Dropdown(options=list(range(n_layers)), value=n_layers - 1, description='layer')
     heads = W.Dropdown(options=['mean', 'max', 'min'] + list(range(n_heads)), description='heads')
-    threshold = W.FloatSlider(value=0.2, min=0., max=0.95, step=0.05, description='threshold')
+    percentile = W.FloatSlider(value=90., min=0., max=99.5, step=0.5, description='percentile')
     axis = W.Dropdown(options=list(_AXES), value='axial', description='axis')
     position = W.IntSlider(value=shape[2] // 2, min=0, max=shape[2] - 1, description='slice')
     image = W.Image(format='png')
@@ -166,7 +236,7 @@ def map_explorer(model:torch.nn.Module, # a ViT or a CNN with `gradcam_layer`
         layer.disabled = method.value != 'cls'
         heads.disabled = method.value not in ('cls', 'rollout')
         bg = np.asarray(volumes[subject.value], dtype=np.float32)[0]
-        image.value = _slice_png(bg, current_map(), _AXES[axis.value], position.value, threshold.value,
+        image.value = _slice_png(bg, current_map(), _AXES[axis.value], position.value, percentile.value,
                                  f'{subject.value} · {method.value}')
 
     def new_axis(*_):
@@ -174,8 +244,8 @@ def map_explorer(model:torch.nn.Module, # a ViT or a CNN with `gradcam_layer`
         position.max, position.value = n - 1, n // 2  # the redraw follows from the value change
         draw()
 
-    for w in (subject, method, layer, heads, threshold, position): w.observe(draw, names='value')
+    for w in (subject, method, layer, heads, percentile, position): w.observe(draw, names='value')
     axis.observe(new_axis, names='value')
     draw()
-    controls = W.VBox([subject, method, layer, heads, threshold, axis, position])
+    controls = W.VBox([subject, method, layer, heads, percentile, axis, position])
     return W.HBox([controls, image])

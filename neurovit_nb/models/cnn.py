@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Literal
 import torch
 import torch.nn as nn
+from monai.networks.blocks.selfattention import SABlock
 from monai.networks.nets import DenseNet121, ViT
 from ..core import Config, ConfigError
 from .layers import to_3tuple, patch_grid
-from .vit3d import ViT3dConfig
+from .vit3d import ViT3dConfig, make_config, register_attention_recorder
 
 # %% auto #0
 __all__ = ['SFCNConfig', 'SFCN', 'DenseNetConfig', 'DenseNet3d', 'MonaiViTConfig', 'MonaiViT']
@@ -51,7 +52,7 @@ class SFCN(nn.Module):
                  **kwargs, # `SFCNConfig` fields overriding `cfg`
                 ):
         super().__init__()
-        cfg = SFCNConfig(**kwargs) if cfg is None else cfg.replace(**kwargs) if kwargs else cfg
+        cfg = make_config(SFCNConfig, cfg, **kwargs)
         self.cfg, self.model_spec = cfg, {'name': 'sfcn', **cfg.to_dict()}
         blocks, c_in, n = OrderedDict(), cfg.in_chans, len(cfg.channels)
         for i, c in enumerate(cfg.channels):
@@ -100,7 +101,7 @@ class DenseNet3d(DenseNet121):
                  cfg:DenseNetConfig|None=None, # hyper-parameters; `None` uses the defaults
                  **kwargs, # `DenseNetConfig` fields overriding `cfg`
                 ):
-        cfg = DenseNetConfig(**kwargs) if cfg is None else cfg.replace(**kwargs) if kwargs else cfg
+        cfg = make_config(DenseNetConfig, cfg, **kwargs)
         super().__init__(spatial_dims=3, in_channels=cfg.in_chans, out_channels=cfg.num_classes, dropout_prob=cfg.drop_rate)
         self.cfg, self.model_spec = cfg, {'name': 'densenet121', **cfg.to_dict()}
 
@@ -144,7 +145,7 @@ class MonaiViT(ViT):
                  cfg:MonaiViTConfig|None=None, # hyper-parameters; `None` uses the defaults
                  **kwargs, # `MonaiViTConfig` fields overriding `cfg`
                 ):
-        cfg = MonaiViTConfig(**kwargs) if cfg is None else cfg.replace(**kwargs) if kwargs else cfg
+        cfg = make_config(MonaiViTConfig, cfg, **kwargs)
         super().__init__(in_channels=cfg.in_chans, img_size=cfg.img_size, patch_size=cfg.patch_size,
                          hidden_size=cfg.embed_dim, mlp_dim=int(cfg.embed_dim * cfg.mlp_ratio), num_layers=cfg.depth,
                          num_heads=cfg.num_heads, proj_type='conv',
@@ -176,3 +177,16 @@ class MonaiViT(ViT):
     def forward(self, x:torch.Tensor, # volumes (B, C, D, H, W)
                ) -> torch.Tensor: # logits (B, num_classes)
         return self.forward_head(self.forward_features(x))
+
+# %% ../../nbs/12_models.cnn.ipynb #86452041
+def _attach_sablock(m, maps, keep_grad):
+    "MONAI's `SABlock`: save its maps on the explicit path and collect them with a forward hook."
+    saved = m.save_attn, m.use_flash_attention
+    m.save_attn, m.use_flash_attention = True, False
+    hook = m.register_forward_hook(lambda mod, inp, out: maps.append(mod.att_mat))
+    def undo():
+        m.save_attn, m.use_flash_attention = saved
+        hook.remove()
+    return undo
+
+register_attention_recorder(SABlock, _attach_sablock, keep_grad=False)

@@ -10,7 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['to_3tuple', 'patch_grid', 'PatchEmbed3d', 'sincos_pos_embed_3d', 'Attention', 'Mlp', 'DropPath', 'Block']
+__all__ = ['to_3tuple', 'patch_grid', 'PatchEmbed3d', 'conv_stem_plan', 'ChannelNorm3d', 'ConvStem3d', 'make_patch_embed',
+           'overlap_for', 'sincos_pos_embed_3d', 'Attention', 'Mlp', 'DropPath', 'Block']
 
 # %% ../../nbs/10_models.layers.ipynb #238f2f7c
 def to_3tuple(v:int|tuple|list, # one int for all three axes, or three ints
@@ -33,26 +34,119 @@ def patch_grid(img_size:tuple[int, int, int], # volume size (D, H, W)
     return tuple(i // p for i, p in zip(img_size, patch_size))
 
 # %% ../../nbs/10_models.layers.ipynb #6c3ff4ca
+def _to_3tuple0(v, name):
+    "Like `to_3tuple`, but zero is allowed."
+    return (0, 0, 0) if v == 0 else to_3tuple(v, name)
+
 class PatchEmbed3d(nn.Module):
-    "Cut a volume into non-overlapping 3D patches and project each to a token."
+    "Cut a volume into 3D patches (optionally overlapping) and project each to a token."
     def __init__(self,
                  img_size:int|tuple=96, # input volume size (D, H, W), or one int for a cube
-                 patch_size:int|tuple=16, # patch size per axis, or one int
+                 patch_size:int|tuple=16, # patch size per axis (the stride), or one int
                  in_chans:int=1, # input channels (1 for a T1 image)
                  embed_dim:int=768, # token width E
+                 overlap:int|tuple=0, # extra voxels of kernel on each side (0: non-overlapping patches)
                 ):
         super().__init__()
+        self._set_grid(img_size, patch_size)
+        self.overlap = _to_3tuple0(overlap, 'overlap')
+        kernel = tuple(p + 2 * o for p, o in zip(self.patch_size, self.overlap))
+        self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=kernel, stride=self.patch_size, padding=self.overlap)
+
+    def _set_grid(self, img_size, patch_size):
         self.img_size, self.patch_size = to_3tuple(img_size, 'img_size'), to_3tuple(patch_size, 'patch_size')
         self.grid_size = patch_grid(self.img_size, self.patch_size)
         self.num_patches = math.prod(self.grid_size)
-        self.proj = nn.Conv3d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size)
+
+    @torch.no_grad()
+    def init_weights(self):
+        "Initialise the projection as the Linear it is: Xavier on the weight flattened to `(E, C·kd·kh·kw)`, zero bias."
+        w = self.proj.weight
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1)); nn.init.zeros_(self.proj.bias)
+
+    def embed_grid(self, x:torch.Tensor, # (B, C, D, H, W)
+                  ) -> torch.Tensor: # (B, E, gd, gh, gw)
+        "Embed without flattening: one E-vector per patch, on the patch grid."
+        return self.proj(x)
 
     def forward(self, x:torch.Tensor, # (B, C, D, H, W)
                ) -> torch.Tensor: # tokens (B, N, E)
         if tuple(x.shape[2:]) != self.img_size:
             raise ValueError(f'input volume {tuple(x.shape[2:])} does not match img_size {self.img_size}')
-        x = self.proj(x)                    # (B, E, gd, gh, gw)
-        return x.flatten(2).transpose(1, 2)  # (B, N, E)
+        return self.embed_grid(x).flatten(2).transpose(1, 2)  # (B, E, gd, gh, gw) -> (B, N, E)
+
+# %% ../../nbs/10_models.layers.ipynb #6f4b79b2
+def conv_stem_plan(patch_size:int|tuple, # patch size per axis; each a power of two
+                   embed_dim:int, # token width E
+                   stem_chans:tuple[int, ...]=(), # width of each stride layer; `()`: doubling up to E
+                  ) -> list[tuple[int, tuple[int, int, int]]]: # (width, stride per axis) of each 3³ layer
+    "The layers of a convolutional stem that reaches `patch_size`."
+    patch_size = to_3tuple(patch_size, 'patch_size')
+    if any(p & (p - 1) for p in patch_size):
+        raise ValueError(f"patch_size: a convolutional stem needs power-of-two patch sizes, got {patch_size}")
+    logs = [p.bit_length() - 1 for p in patch_size]
+    n = max(logs)
+    chans = tuple(stem_chans) or tuple(max(embed_dim >> (n - 1 - i), 1) for i in range(n))
+    if len(chans) != n or min(chans, default=1) < 1:
+        raise ValueError(f'stem_chans: patch {patch_size} needs {n} positive widths, one per stride-2 layer, got {tuple(stem_chans)}')
+    return [(c, tuple(2 if i < l else 1 for l in logs)) for i, c in enumerate(chans)]
+
+class ChannelNorm3d(nn.LayerNorm):
+    "LayerNorm over the channels of each voxel of a `(B, C, D, H, W)` map (ConvNeXt's channels-first LayerNorm)."
+    def forward(self, x:torch.Tensor, # (B, C, D, H, W)
+               ) -> torch.Tensor: # same shape
+        return super().forward(x.permute(0, 2, 3, 4, 1)).permute(0, 4, 1, 2, 3)
+
+class ConvStem3d(PatchEmbed3d):
+    "Convolutional stem (Xiao et al. 2021): stride-2 3³ conv + norm + GELU layers, then a 1³ projection to tokens."
+    def __init__(self,
+                 img_size:int|tuple=96, # input volume size (D, H, W), or one int for a cube
+                 patch_size:int|tuple=16, # total stride per axis (powers of two)
+                 in_chans:int=1, # input channels
+                 embed_dim:int=768, # token width E
+                 stem_chans:tuple[int, ...]=(), # width of each stride layer; `()`: doubling up to E
+                ):
+        nn.Module.__init__(self)
+        self._set_grid(img_size, patch_size)
+        self.plan, layers, c_in = conv_stem_plan(self.patch_size, embed_dim, stem_chans), [], in_chans
+        for c, s in self.plan:
+            layers += [nn.Conv3d(c_in, c, 3, stride=s, padding=1, bias=False), ChannelNorm3d(c), nn.GELU()]
+            c_in = c
+        self.stem = nn.Sequential(*layers)                # (B, C, D, H, W) -> (B, c_last, gd, gh, gw)
+        self.proj = nn.Conv3d(c_in, embed_dim, 1)          # -> (B, E, gd, gh, gw)
+
+    @torch.no_grad()
+    def init_weights(self):
+        "Kaiming-normal stem convolutions, unit norms, Xavier projection."
+        for m in self.stem.modules():
+            if isinstance(m, nn.Conv3d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+            elif isinstance(m, ChannelNorm3d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        super().init_weights()
+
+    def embed_grid(self, x:torch.Tensor, # (B, C, D, H, W)
+                  ) -> torch.Tensor: # (B, E, gd, gh, gw)
+        "Run the stem and the projection."
+        return self.proj(self.stem(x))
+
+# %% ../../nbs/10_models.layers.ipynb #572ef4d4
+def make_patch_embed(kind:str, # 'linear', 'overlap' or 'conv'
+                     img_size:int|tuple, # input volume size (D, H, W)
+                     patch_size:int|tuple, # patch size (the stride) per axis
+                     in_chans:int=1, # input channels
+                     embed_dim:int=768, # token width E
+                     stem_chans:tuple[int, ...]=(), # widths of the convolutional stem (`kind='conv'` only)
+                    ) -> PatchEmbed3d:
+    "Build the patch embedding named `kind`; 'overlap' widens the kernel by `max(1, p // 4)` voxels a side."
+    if kind == 'linear': return PatchEmbed3d(img_size, patch_size, in_chans, embed_dim)
+    if kind == 'overlap':
+        return PatchEmbed3d(img_size, patch_size, in_chans, embed_dim, overlap=overlap_for(to_3tuple(patch_size, 'patch_size')))
+    if kind == 'conv': return ConvStem3d(img_size, patch_size, in_chans, embed_dim, stem_chans)
+    raise ValueError(f"patch_embed: {kind!r} is not one of ('linear', 'overlap', 'conv')")
+
+def overlap_for(patch_size:tuple[int, int, int], # patch size per axis
+               ) -> tuple[int, int, int]: # voxels added to the kernel on each side
+    "The overlap used by `patch_embed='overlap'`: a quarter of the patch, at least one voxel (kernel 12 for patch 8)."
+    return tuple(max(1, p // 4) for p in patch_size)
 
 # %% ../../nbs/10_models.layers.ipynb #9eb3d386
 def sincos_pos_embed_3d(grid_size:tuple[int, int, int], # patches per axis (gd, gh, gw)

@@ -11,12 +11,13 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 from ..core import ConfigError
-from .vit3d import ViT3d, ViT3dConfig
+from .layers import conv_stem_plan, overlap_for
+from .vit3d import ViT3d, ViT3dConfig, make_config, load_pretrained
 from .cnn import SFCN, SFCNConfig, DenseNet3d, DenseNetConfig, MonaiViT, MonaiViTConfig
 
 # %% auto #0
-__all__ = ['MODELS', 'TINY', 'ModelEntry', 'register_model', 'tiny_vit_config', 'list_models', 'create_model', 'vit_param_count',
-           'vit_flops', 'count_params', 'count_flops', 'model_table']
+__all__ = ['MODELS', 'TINY', 'ModelEntry', 'register_model', 'tiny_vit_config', 'list_models', 'create_model', 'patch_embed_cost',
+           'vit_param_count', 'vit_flops', 'count_params', 'count_flops', 'model_table']
 
 # %% ../../nbs/13_models.registry.ipynb #ecf96799
 @dataclass
@@ -56,6 +57,11 @@ for _size, (_E, _H) in _WIDTHS.items():
     for _p in (8, 16):
         register_model(f'vit3d_{_size}_p{_p}', ViT3d, ViT3dConfig, description=f'ViT-{_size[0].upper()}/{_p}: width {_E}, 12 blocks, {_H} heads',
                        img_size=(96, 96, 96), patch_size=_p, embed_dim=_E, depth=12, num_heads=_H)
+for _size in ('tiny', 'small'):
+    _E, _H = _WIDTHS[_size]
+    for _p in (8, 16):
+        register_model(f'vit3d_{_size}_c{_p}', ViT3d, ViT3dConfig, description=f'ViT-{_size[0].upper()}/{_p} with a convolutional stem',
+                       img_size=(96, 96, 96), patch_size=_p, embed_dim=_E, depth=12, num_heads=_H, patch_embed='conv')
 register_model('nit_p8', ViT3d, ViT3dConfig, description='NiT-style: 64³, patch 8, width 256, 4 blocks, 8 heads',
                img_size=(64, 64, 64), patch_size=8, embed_dim=256, depth=4, num_heads=8)
 register_model('tiny', ViT3d, ViT3dConfig, description='test model: 32³, patch 8, width 32, 2 blocks, 2 heads', **TINY)
@@ -76,7 +82,7 @@ def create_model(name:str, # a preset from `list_models()`
     "Build a preset, with some of its config fields changed."
     if name not in MODELS: raise ValueError(f'create_model: unknown model {name!r}; choose from {list_models()}')
     e = MODELS[name]
-    try: cfg = e.cfg_cls.from_dict({**e.defaults, **overrides})
+    try: cfg = make_config(e.cfg_cls, **{**e.defaults, **overrides})
     except ConfigError as err: raise ConfigError(f'create_model({name!r}): {err}') from None
     model = e.cls(cfg)
     model.model_spec = {'name': name, **cfg.to_dict()}
@@ -88,19 +94,36 @@ def _vit_shape(cfg):
     P, N = math.prod(cfg.patch_size), math.prod(cfg.grid_size)
     return E, M, P, N, N + (1 if getattr(cfg, 'class_token', True) else 0), cfg.num_classes
 
+def patch_embed_cost(cfg:ViT3dConfig, # a ViT config
+                    ) -> tuple[int, int]: # (parameters, forward FLOPs per sample)
+    "Analytic size and cost of a ViT's patch embedding: linear, overlapping or convolutional stem."
+    E, C, N = cfg.embed_dim, cfg.in_chans, math.prod(cfg.grid_size)
+    kind = getattr(cfg, 'patch_embed', 'linear')
+    if kind == 'conv':
+        params = flops = 0
+        c_in, vox = C, cfg.img_size
+        for c, s in conv_stem_plan(cfg.patch_size, E, cfg.stem_chans):
+            vox = tuple(v // t for v, t in zip(vox, s))                  # voxels after this stride-s layer
+            params += 27 * c_in * c + 2 * c                                # 3³ conv without bias, norm weight + bias
+            flops += 2 * math.prod(vox) * 27 * c_in * c
+            c_in = c
+        return params + c_in * E + E, flops + 2 * N * c_in * E             # + the 1³ projection
+    K = math.prod(cfg.patch_size) if kind == 'linear' else math.prod(p + 2 * o for p, o in zip(cfg.patch_size, overlap_for(cfg.patch_size)))
+    return E * C * K + E, 2 * N * E * C * K
+
 def vit_param_count(cfg:ViT3dConfig, # a ViT config
                    ) -> int: # parameters of `ViT3d(cfg)`
     "Analytic parameter count of a `ViT3d`."
     E, M, P, N, T, K = _vit_shape(cfg)
     block = 4 * E + 3 * E * E + (3 * E if cfg.qkv_bias else 0) + E * E + E + 2 * E * M + M + E
-    return E * cfg.in_chans * P + E + (T - N) * E + T * E + cfg.depth * block + 2 * E + (E * K + K if K else 0)
+    return patch_embed_cost(cfg)[0] + (T - N) * E + T * E + cfg.depth * block + 2 * E + (E * K + K if K else 0)
 
 def vit_flops(cfg:ViT3dConfig, # a ViT config
              ) -> int: # forward FLOPs per sample (multiply-add = 2)
     "Analytic forward FLOPs of a `ViT3d` for one volume."
     E, M, P, N, T, K = _vit_shape(cfg)
     block = 2 * T * 3 * E * E + 4 * T * T * E + 2 * T * E * E + 4 * T * E * M
-    return 2 * N * E * cfg.in_chans * P + cfg.depth * block + 2 * E * K
+    return patch_embed_cost(cfg)[1] + cfg.depth * block + 2 * E * K
 
 def count_params(model:nn.Module, # any model (works on the 'meta' device)
                  trainable_only:bool=False, # only parameters with `requires_grad`

@@ -4,18 +4,19 @@
 
 # %% ../../nbs/11_models.vit3d.ipynb #ba0bf523
 from __future__ import annotations
-import contextlib, math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import contextlib, difflib, math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Literal
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import Config, ConfigError, get_logger
-from .layers import PatchEmbed3d, Block, Attention, sincos_pos_embed_3d, to_3tuple, patch_grid
+from .layers import Block, Attention, sincos_pos_embed_3d, to_3tuple, patch_grid, make_patch_embed, conv_stem_plan
 
 # %% auto #0
-__all__ = ['ViT3dConfig', 'ViT3d', 'record_attention', 'LoadReport', 'strip_prefixes', 'resize_pos_embed', 'load_pretrained']
+__all__ = ['ATTENTION_RECORDERS', 'ViT3dConfig', 'make_config', 'ViT3d', 'AttentionRecorder', 'register_attention_recorder',
+           'record_attention', 'LoadReport', 'strip_prefixes', 'resize_pos_embed', 'load_pretrained']
 
 # %% ../../nbs/11_models.vit3d.ipynb #c09f771a
 def _check_rate(name, v):
@@ -40,6 +41,8 @@ class ViT3dConfig(Config):
     class_token: bool = True # prepend a learnable class token
     pos_embed: Literal['learn', 'sincos'] = 'learn' # learnable, or fixed 3D sin-cos position embedding
     fused_attn: bool = True # fused `F.scaled_dot_product_attention`
+    patch_embed: Literal['linear', 'overlap', 'conv'] = 'linear' # patchify: one linear map, overlapping patches, or a convolutional stem
+    stem_chans: tuple[int, ...] = () # widths of the convolutional stem's layers; `()`: doubling up to embed_dim
 
     def validate(self):
         n = 'ViT3dConfig'
@@ -57,11 +60,31 @@ class ViT3dConfig(Config):
         for k in ('drop_rate', 'attn_drop_rate', 'drop_path_rate'): _check_rate(k, getattr(self, k))
         if self.global_pool == 'token' and not self.class_token:
             raise ConfigError(f"{n}.global_pool: 'token' pooling needs class_token=True (or use global_pool='avg')")
+        if self.patch_embed == 'conv':
+            try: conv_stem_plan(self.patch_size, self.embed_dim, self.stem_chans)
+            except ValueError as e: raise ConfigError(f'{n}.{e}') from None
+        elif self.stem_chans: raise ConfigError(f"{n}.stem_chans: only used with patch_embed='conv', not {self.patch_embed!r}")
         if self.pos_embed == 'sincos' and self.embed_dim < 6:
             raise ConfigError(f'{n}.embed_dim: a 3D sin-cos embedding needs embed_dim >= 6, got {self.embed_dim}')
 
     @property
     def grid_size(self) -> tuple[int, int, int]: return patch_grid(self.img_size, self.patch_size)
+
+# %% ../../nbs/11_models.vit3d.ipynb #a4df927e
+def make_config(cfg_cls:type, # the model's `Config` subclass
+                cfg:Config|None=None, # a config to start from; `None`: the class defaults
+                **overrides, # fields to change
+               ) -> Config:
+    "The config a model is built from: `cfg` (or the defaults) with `overrides`, unknown fields named with a suggestion."
+    names = [f.name for f in fields(cfg_cls)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        hints = [f'{u!r} -> {m[0]!r}' for u in unknown for m in [difflib.get_close_matches(u, names, n=1)] if m]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ''
+        raise ConfigError(f'{cfg_cls.__name__}: unknown field(s) {unknown}{hint}; known fields are {sorted(names)}')
+    if cfg is None: return cfg_cls(**overrides)
+    if not isinstance(cfg, cfg_cls): raise ConfigError(f'{cfg_cls.__name__}: expected a {cfg_cls.__name__}, got {type(cfg).__name__}')
+    return cfg.replace(**overrides) if overrides else cfg
 
 # %% ../../nbs/11_models.vit3d.ipynb #c1ceaf53
 class ViT3d(nn.Module):
@@ -73,11 +96,11 @@ class ViT3d(nn.Module):
                  **kwargs, # `ViT3dConfig` fields overriding `cfg`
                 ):
         super().__init__()
-        cfg = ViT3dConfig(**kwargs) if cfg is None else cfg.replace(**kwargs) if kwargs else cfg
+        cfg = make_config(ViT3dConfig, cfg, **kwargs)
         self.cfg = cfg
         self.model_spec = {'name': 'vit3d', **cfg.to_dict()}
         E = cfg.embed_dim
-        self.patch_embed = PatchEmbed3d(cfg.img_size, cfg.patch_size, cfg.in_chans, E)
+        self.patch_embed = make_patch_embed(cfg.patch_embed, cfg.img_size, cfg.patch_size, cfg.in_chans, E, cfg.stem_chans)
         self.grid_size = self.patch_embed.grid_size
         self.num_prefix_tokens = 1 if cfg.class_token else 0
         self.cls_token = nn.Parameter(torch.zeros(1, 1, E)) if cfg.class_token else None
@@ -102,9 +125,7 @@ class ViT3d(nn.Module):
                 if m.bias is not None: nn.init.zeros_(m.bias)
             elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
         self.apply(_init)
-        w = self.patch_embed.proj.weight
-        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-        nn.init.zeros_(self.patch_embed.proj.bias)
+        self.patch_embed.init_weights()
         if self.cls_token is not None: nn.init.normal_(self.cls_token, std=.02)
         if self.cfg.pos_embed == 'sincos':
             self.pos_embed.zero_()
@@ -182,32 +203,50 @@ class ViT3d(nn.Module):
         return n
 
 # %% ../../nbs/11_models.vit3d.ipynb #a0f9aec2
-def _monai_sablocks(model):
-    try: from monai.networks.blocks.selfattention import SABlock
-    except ImportError: return []
-    return [m for m in model.modules() if isinstance(m, SABlock)]
+@dataclass
+class AttentionRecorder:
+    "How `record_attention` makes one kind of attention module record its maps."
+    attach: Callable # (module, maps list, keep_grad) -> a function that undoes the change
+    keep_grad: bool = True # whether the maps can stay in the autograd graph
 
+ATTENTION_RECORDERS: dict[type, AttentionRecorder] = {}
+
+def register_attention_recorder(cls:type, # an attention module class
+                                attach:Callable, # (module, maps, keep_grad) -> undo function
+                                keep_grad:bool=True, # False if the module can only give detached maps
+                               ):
+    "Teach `record_attention` to record the maps of `cls` modules."
+    ATTENTION_RECORDERS[cls] = AttentionRecorder(attach, keep_grad)
+
+def _recorder_for(m:nn.Module) -> AttentionRecorder|None:
+    return next((r for c, r in ATTENTION_RECORDERS.items() if isinstance(m, c)), None)
+
+def _attach_attention(m, maps, keep_grad):
+    "Our `Attention`: point its recorder at `maps` (this also selects the explicit path)."
+    saved = m.recorder, m.keep_grad
+    m.recorder, m.keep_grad = maps, keep_grad
+    def undo(): m.recorder, m.keep_grad = saved
+    return undo
+
+register_attention_recorder(Attention, _attach_attention)
+
+# %% ../../nbs/11_models.vit3d.ipynb #5e29783f
 @contextlib.contextmanager
-def record_attention(model:nn.Module, # a `ViT3d`, the wrapped MONAI ViT, or any module built from `Attention`
+def record_attention(model:nn.Module, # a `ViT3d`, the wrapped MONAI ViT, or any module with registered attention layers
                      keep_grad:bool=False, # keep the maps in the autograd graph (with `retain_grad`)
                     ):
     "Context manager yielding a list that collects each block's attention map `(B, heads, T, T)` per forward."
-    ours, theirs = [m for m in model.modules() if isinstance(m, Attention)], _monai_sablocks(model)
-    if not ours and not theirs: raise ValueError(f'record_attention: {type(model).__name__} has no attention layers to record')
-    if keep_grad and theirs: raise ValueError('record_attention: keep_grad=True is not possible for MONAI attention blocks (they detach their maps)')
-    maps, hooks = [], []
-    saved_ours = [(m.recorder, m.keep_grad) for m in ours]
-    saved_theirs = [(m.save_attn, m.use_flash_attention) for m in theirs]
+    found = [(m, r) for m in model.modules() if (r := _recorder_for(m)) is not None]
+    if not found: raise ValueError(f'record_attention: {type(model).__name__} has no attention layers to record '
+                                   f'(known kinds: {[c.__name__ for c in ATTENTION_RECORDERS]})')
+    no_grad = sorted({type(m).__name__ for m, r in found if not r.keep_grad})
+    if keep_grad and no_grad: raise ValueError(f'record_attention: keep_grad=True is not possible for {no_grad} (they detach their maps)')
+    maps, undo = [], []
     try:
-        for m in ours: m.recorder, m.keep_grad = maps, keep_grad
-        for m in theirs:
-            m.save_attn, m.use_flash_attention = True, False
-            hooks.append(m.register_forward_hook(lambda mod, inp, out: maps.append(mod.att_mat)))
+        for m, r in found: undo.append(r.attach(m, maps, keep_grad))
         yield maps
     finally:
-        for m, (r, k) in zip(ours, saved_ours): m.recorder, m.keep_grad = r, k
-        for m, (s, f) in zip(theirs, saved_theirs): m.save_attn, m.use_flash_attention = s, f
-        for h in hooks: h.remove()
+        for u in reversed(undo): u()
 
 # %% ../../nbs/11_models.vit3d.ipynb #63c5da68
 @dataclass

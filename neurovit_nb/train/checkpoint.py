@@ -4,16 +4,16 @@
 
 # %% ../../nbs/22_train.checkpoint.ipynb #b3d1b8f4
 from __future__ import annotations
-import json, random
+import json, os, pickle, random, shutil, zipfile
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from ..core import atomic_path
+from ..core import atomic_path, get_logger
 
 # %% auto #0
-__all__ = ['get_rng_state', 'set_rng_state', 'unwrap_model', 'clean_state_dict', 'save_checkpoint', 'load_checkpoint',
-           'restore_checkpoint']
+__all__ = ['get_rng_state', 'set_rng_state', 'unwrap_model', 'clean_state_dict', 'CheckpointError', 'prev_path',
+           'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'load_resume_checkpoint']
 
 # %% ../../nbs/22_train.checkpoint.ipynb #37b38e5e
 def get_rng_state() -> dict:
@@ -60,6 +60,23 @@ def clean_state_dict(state_dict:dict, # a model state dict, maybe saved from a w
     return out
 
 # %% ../../nbs/22_train.checkpoint.ipynb #fa18e4ac
+class CheckpointError(ValueError):
+    "A checkpoint file that cannot be used: truncated, corrupt, or holding more than plain data."
+
+def prev_path(path:str|Path, # a checkpoint such as `checkpoints/last.pt`
+             ) -> Path:
+    "Where `save_checkpoint` keeps the file it replaces: `last.pt` -> `last.prev.pt`."
+    path = Path(path)
+    return path.with_name(f'{path.stem}.prev{path.suffix}')
+
+def _keep_previous(path:Path):
+    "Keep the good file at `path` as `prev_path(path)`, replacing that one atomically (a hard link, or a copy)."
+    if not path.exists() or not zipfile.is_zipfile(path): return  # a truncated file (no zip directory) is not worth keeping
+    with atomic_path(prev_path(path)) as tmp:
+        tmp.unlink()
+        try: os.link(path, tmp)
+        except OSError: shutil.copy2(path, tmp)  # filesystems without hard links
+
 def save_checkpoint(path:str|Path, # destination `.pt`, replaced atomically
                     model:nn.Module, # model (wrappers are removed)
                     optimizer:torch.optim.Optimizer|None=None, # optimizer to resume from; None for a weights-only file
@@ -67,17 +84,21 @@ def save_checkpoint(path:str|Path, # destination `.pt`, replaced atomically
                     epoch:int=0, # epochs completed
                     config:dict|None=None, # JSON-like run config (task, model spec, prep, train)
                     rng:bool=True, # store RNG states
+                    keep_prev:bool|None=None, # keep the replaced file as `<name>.prev.pt`; None: only for `last.pt`, the resume point
                     **extra, # further plain values: best_metric, best_epoch, bad_epochs, splits, finished...
                    ) -> Path:
     "Write a checkpoint dict with `torch.save` through a temporary file, so a crash never leaves half a file."
+    path = Path(path)
     # the config goes through JSON so only plain types reach the file (a str subclass such as torch.__version__
     # would otherwise make the checkpoint unloadable with weights_only=True)
     ckpt = dict(model=clean_state_dict(unwrap_model(model).state_dict()), step=int(step), epoch=int(epoch),
                 config=json.loads(json.dumps(config or {}, default=str)), **extra)
     if optimizer is not None: ckpt['optimizer'] = optimizer.state_dict()
     if rng: ckpt['rng'] = get_rng_state()
-    with atomic_path(path) as tmp: torch.save(ckpt, tmp)
-    return Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+        if keep_prev or (keep_prev is None and path.name == 'last.pt'): _keep_previous(path)  # the new file is complete: rotate now
+    return path
 
 def load_checkpoint(path:str|Path, # a checkpoint written by `save_checkpoint` (or any plain state dict)
                     map_location:str|torch.device='cpu', # where tensors land
@@ -86,11 +107,15 @@ def load_checkpoint(path:str|Path, # a checkpoint written by `save_checkpoint` (
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'{path}: no such checkpoint')
     try: ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise ValueError(f'{path}: not a loadable checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]})') from e
-    if not isinstance(ckpt, dict): raise ValueError(f'{path}: expected a dict, found {type(ckpt).__name__}')
+    except Exception as e:
+        if isinstance(e, pickle.UnpicklingError) and 'Unsupported global' in str(e):
+            raise CheckpointError(f'{path}: refused, it holds objects other than plain data (only tensors, numbers, strings, lists and dicts are loaded)') from e
+        why = (str(e).splitlines() or [''])[0].split('. ')[0][:120] or 'empty file'
+        raise CheckpointError(f'{path}: truncated or corrupt checkpoint ({type(e).__name__}: {why})') from e
+    if not isinstance(ckpt, dict): raise CheckpointError(f'{path}: expected a dict, found {type(ckpt).__name__}')
     if 'model' not in ckpt:
         if ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()): ckpt = {'model': ckpt}
-        else: raise ValueError(f"{path}: no 'model' entry (keys: {sorted(ckpt)[:10]})")
+        else: raise CheckpointError(f"{path}: no 'model' entry (keys: {sorted(ckpt)[:10]})")
     ckpt['model'] = clean_state_dict(ckpt['model'])
     return ckpt
 
@@ -106,3 +131,22 @@ def restore_checkpoint(ckpt:dict, # from `load_checkpoint`
         optimizer.load_state_dict(ckpt['optimizer'])
     if rng and 'rng' in ckpt: set_rng_state(ckpt['rng'])
     return ckpt
+
+# %% ../../nbs/22_train.checkpoint.ipynb #452cc0b7
+def load_resume_checkpoint(ck_dir:str|Path, # a run's checkpoints folder, holding last.pt (and last.prev.pt)
+                           map_location:str|torch.device='cpu', # where tensors land
+                          ) -> dict:
+    "Load `last.pt` to resume; if it is damaged or missing, fall back to `last.prev.pt` with a warning, else refuse in one line."
+    last = Path(ck_dir)/'last.pt'
+    prev = prev_path(last)
+    try: return load_checkpoint(last, map_location)
+    except (CheckpointError, FileNotFoundError) as e:
+        if not prev.exists():
+            if isinstance(e, FileNotFoundError): raise
+            raise CheckpointError(f'{e}; there is no {prev.name} to fall back to: start the run again with --overwrite, or put a good checkpoint at {last}') from None
+        damage = str(e)
+    try: ck = load_checkpoint(prev, map_location)
+    except CheckpointError as e2:
+        raise CheckpointError(f'{damage}; the previous one is damaged too ({e2}): start the run again with --overwrite') from None
+    get_logger('neurovit_nb.train').warning(f"{damage}; resuming from {prev.name} instead (epoch {ck.get('epoch')}, step {ck.get('step')})")
+    return ck

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/25_train.runs.ipynb #22cef8c9
 from __future__ import annotations
-import hashlib, html, json, re, shutil, sys, time
+import contextlib, hashlib, json, math, re, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from fastcore.script import call_parse
 import neurovit_nb
 from ..core import Config, ConfigError, get_device, get_logger, save_json, load_json, seed_everything, atomic_write
 from ..data.cohort import load_cohort, get_task, apply_task, make_splits, save_splits, load_splits, check_splits, Task
@@ -20,15 +19,20 @@ from ..data.preprocess import PrepConfig, VolumeCache
 from ..data.loaders import make_dataloaders
 from ..data.augment import AugmentConfig, BatchAugment
 from ..models.registry import create_model, list_models
-from ..metrics import subject_metrics, roc_figure, confusion_figure, metrics_table, write_report_html
-from .loop import TrainConfig, fit, predict, read_log, class_weights_from_labels, NonFiniteLossError
-from .checkpoint import load_checkpoint
+from ..models.vit3d import LoadReport, load_pretrained
+from ..models.linear import BASELINES, volumes_to_matrix, fit_baselines, baseline_scores
+from ..metrics import (subject_metrics, metrics_table, aggregate_by_subject, choose_threshold, expected_calibration_error,
+                                 delong_test, compare_to_baselines, threshold_warning)
+from .loop import TrainConfig, fit, predict, class_weights_from_labels, NonFiniteLossError
+from .checkpoint import load_checkpoint, CheckpointError
 from .distributed import init_distributed, cleanup_distributed, is_main_process, shard_loader, wrap_ddp, barrier, get_world_size
+from ..rundir import (RUN_FILES, PRED_COLS, RunPaths, RunLock, RunBusyError, write_predictions, write_run_report,
+                                Run, load_run, read_log, plot_training_curves)  # the last four: the run folder's readers, importable from here too
 
 # %% auto #0
-__all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'scale_warmup', 'default_configs', 'model_spec_for', 'build_model',
-           'prep_config_for', 'read_cohort', 'prepare_data', 'evaluate_splits', 'subject_predictions',
-           'plot_training_curves', 'write_run_report', 'train_run', 'Run', 'load_run', 'neurovit_train']
+__all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'describe_augment', 'scale_warmup', 'default_configs', 'model_spec_for',
+           'load_pretrained_weights', 'build_model', 'freeze_backbone', 'prep_config_for', 'read_cohort',
+           'prepare_data', 'predict_splits', 'score_splits', 'fit_run_baselines', 'baseline_comparison', 'train_run']
 
 # %% ../../nbs/25_train.runs.ipynb #eb885809
 @dataclass
@@ -45,6 +49,7 @@ class RunConfig(Config):
     resize: Literal['pad_crop', 'resize'] = 'pad_crop' # fit to img_size by pad/crop (keeps mm) or by resizing
     crop_foreground: bool = False # crop each image to its brain first (off: registered inputs keep their alignment)
     pretrained: str|None = None # checkpoint to start from (position embeddings are resized, the head replaced if needed)
+    freeze: bool = False # train only the classifier head (linear probing of the `pretrained` features)
     bs: int = 8 # batch size per process
     augment: bool = False # on-device random affine, gamma, bias field and noise (`BatchAugment` defaults)
     balanced: bool = False # class-balanced sampling of the training set
@@ -63,6 +68,7 @@ class RunConfig(Config):
     device: str = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
     n_boot: int = 1000 # bootstrap resamples for the confidence intervals
     eval_checkpoint: Literal['best', 'last'] = 'best' # evaluate the best validation epoch, or the end of the schedule
+    baselines: bool = True # also fit linear baselines on the same split and voxels, and compare the model with the best
 
     def validate(self):
         if self.bs < 1: raise ConfigError(f'bs: must be >= 1, got {self.bs}')
@@ -73,6 +79,23 @@ class RunConfig(Config):
 
 # %% ../../nbs/25_train.runs.ipynb #f2f917f8
 RUN_AUGMENT = dict(rotation=5., scale=0., translate=0.05, p_gamma=0., p_bias=0., p_noise=0.)
+
+def describe_augment(aug:AugmentConfig|dict|None, # augmentation settings (a dict of `AugmentConfig` fields), None for none
+                    ) -> str:
+    "One sentence saying what the augmentation does, derived from its settings (for prose and reports)."
+    if aug is None: return 'no augmentation'
+    a = aug if isinstance(aug, AugmentConfig) else AugmentConfig(**aug)
+    warp = a.p_affine > 0
+    on = [s for ok, s in [(warp and a.rotation > 0, f'rotations up to {a.rotation:g} degrees'), (warp and a.scale > 0, f'zooms up to {a.scale:.0%}'),
+                          (warp and a.translate > 0, f'shifts up to {a.translate:.0%} of the field of view'),
+                          (a.p_gamma > 0, f'gamma changes ({a.gamma[0]:g}-{a.gamma[1]:g})'), (a.p_bias > 0 and a.bias_field > 0, 'bias fields'),
+                          (a.p_noise > 0 and a.noise_std > 0, f'noise (sd up to {a.noise_std:g})'), (a.flip_lr and a.p_flip > 0, 'left-right flips'),
+                          (a.mixup_alpha > 0, 'MixUp'), (a.cutmix_alpha > 0, 'CutMix')] if ok]
+    off = [s for ok, s in [(not (warp and a.scale > 0), 'zoom'), (not (a.p_gamma or a.p_bias or a.p_noise), 'intensity changes'),
+                           (not (a.flip_lr and a.p_flip > 0), 'flips')] if ok]
+    if not on: return 'no augmentation'
+    what = ', '.join(on) + (f' (a volume is warped with probability {a.p_affine:g})' if warp and a.p_affine < 1 else '')
+    return f"on-device {what}; no {', no '.join(off)}" if off else f'on-device {what}'
 
 # %% ../../nbs/25_train.runs.ipynb #b9b4dea1
 DEFAULTS = {
@@ -114,6 +137,18 @@ def model_spec_for(cfg:RunConfig, # run settings
     "The dict that rebuilds the run's model with `create_model(**spec)`."
     return {'name': cfg.model, **cfg.model_overrides, 'img_size': tuple(cfg.img_size), 'num_classes': num_classes}
 
+def load_pretrained_weights(model:nn.Module, # freshly built model
+                            checkpoint:str|Path, # a run's checkpoint (best.pt / last.pt) or a file holding a bare state dict
+                           ) -> LoadReport:
+    "Initialise `model` from a checkpoint at any image size (position embeddings resized, a head of another task replaced)."
+    path = Path(checkpoint).expanduser()
+    if not path.is_file(): raise ConfigError(f'pretrained: {path} is not a file')
+    rep = load_pretrained(model, load_checkpoint(path)['model'])
+    if rep.mismatched or not (rep.loaded or rep.resized):
+        raise ConfigError(f'pretrained: {path} does not fit this model ({rep}); give a checkpoint of the same architecture')
+    get_logger('neurovit_nb.train').info(f'pretrained weights from {path}: {rep}')
+    return rep
+
 def build_model(spec:dict, # from `model_spec_for` (or a run's config.json)
                 pretrained:str|Path|None=None, # checkpoint whose weights initialise the model
                ) -> nn.Module:
@@ -122,15 +157,21 @@ def build_model(spec:dict, # from `model_spec_for` (or a run's config.json)
     if spec['name'] not in list_models(): raise ConfigError(f"model: unknown preset {spec['name']!r}; choose one of {list_models()}")
     try: model = create_model(**spec)
     except (ValueError, TypeError) as e: raise ConfigError(f"model {spec['name']!r} with {({k: v for k, v in spec.items() if k != 'name'})}: {e}") from e
-    if pretrained:
-        from neurovit_nb.models.registry import load_pretrained
-        report = load_pretrained(model, load_checkpoint(pretrained)['model'])
-        get_logger('neurovit_nb.train').info(f'pretrained weights from {pretrained}: {report}')
+    if pretrained: load_pretrained_weights(model, pretrained)
     return model
+
+def freeze_backbone(model:nn.Module, # a classifier with a head named by its `head_name` (default 'head')
+                   ) -> list[str]: # the names of the parameters left trainable
+    "Train only the classifier head (linear probing): every other parameter gets `requires_grad=False`."
+    head = getattr(model, 'head_name', 'head')
+    for n, p in model.named_parameters(): p.requires_grad_(n == head or n.startswith(head + '.'))
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    if not names: raise ConfigError(f'freeze: the model has no parameters under its head {head!r}')
+    return names
 
 # %% ../../nbs/25_train.runs.ipynb #ea374972
 def _cache_dir(cfg:RunConfig, out:Path) -> Path:
-    return Path(cfg.cache_dir).expanduser() if cfg.cache_dir else out.absolute().parent/'.neurovit_cache'
+    return Path(cfg.cache_dir).expanduser().absolute() if cfg.cache_dir else out.absolute().parent/'.neurovit_cache'
 
 def prep_config_for(cfg:RunConfig) -> PrepConfig:
     "Preprocessing settings of a run."
@@ -154,14 +195,15 @@ def prepare_data(cfg:RunConfig, # run settings
     task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
     cache = VolumeCache(_cache_dir(cfg, out), prep_config_for(cfg))
     group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col  # the site column is read as 'site'
-    if (out/'splits.csv').exists(): df = load_splits(out/'splits.csv')
+    paths = RunPaths(out)
+    if paths.splits.exists(): df = load_splits(paths.splits)
     else:
         try:
             df = apply_task(read_cohort(cfg), task)
             if df.empty: raise ValueError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
             df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
         except ConfigError: raise
-        except ValueError as e: raise ConfigError(f'{e} (see --column, --classes and --group_col)') from e  # the cohort does not fit the options
+        except ValueError as e: raise ConfigError(f'{e} (see --val, --test, --column, --classes and --group_col)') from e  # the cohort does not fit the options
     check_splits(df, group_col=group_col)
     if is_main_process():
         try: report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)  # all cores: preprocessing is CPU-bound
@@ -169,106 +211,114 @@ def prepare_data(cfg:RunConfig, # run settings
         bad = set(report.path[report.status == 'skipped'])
         if bad:
             df = df[~df.path.isin(bad)].reset_index(drop=True)
-            with atomic_write(out/'skipped.csv') as f: report.loc[report.status == 'skipped', ['path', 'reason']].to_csv(f, index=False)  # kept with the run, not only in the log
-        if not (out/'splits.csv').exists(): save_splits(df, out/'splits.csv')
+            with atomic_write(paths.skipped) as f: report.loc[report.status == 'skipped', ['path', 'reason']].to_csv(f, index=False)  # kept with the run, not only in the log
+        if not paths.splits.exists(): save_splits(df, paths.splits)
     barrier()  # other ranks wait for the cache and the split table
-    if not is_main_process(): df = load_splits(out/'splits.csv')
+    if not is_main_process(): df = load_splits(paths.splits)
     return df, cache, task
 
 # %% ../../nbs/25_train.runs.ipynb #779501cc
 def _file_sha256(path:Path) -> str: return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
-def evaluate_splits(model:nn.Module, # trained model
-                    df:pd.DataFrame, # split table (one row per image)
-                    dls:dict, # loaders keyed by split, in the order of `df`'s rows of that split
-                    task:Task, # the task (its last class is the positive one)
-                    device:str|torch.device='auto', # where to predict
-                    n_boot:int=1000, # bootstrap resamples
-                    amp:str='auto', # autocast policy
-                   ) -> tuple[dict, pd.DataFrame]: # metrics per split, and one row per image with `prob`
-    "Predict every evaluation split and compute subject-level metrics with bootstrap CIs."
-    rows, metrics = [], {}
+def predict_splits(model:nn.Module, # trained model
+                   df:pd.DataFrame, # split table (one row per image)
+                   dls:dict, # loaders keyed by split, in the order of `df`'s rows of that split
+                   device:str|torch.device='auto', # where to predict
+                   amp:str='auto', # autocast policy
+                  ) -> pd.DataFrame: # one row per evaluation image with `prob`, the probability of the last class
+    "Predict every evaluation split (validation, test, external)."
+    rows = []
     for split in [s for s in ('val', 'test', 'external') if s in dls]:
         part = df[df.split == split].reset_index(drop=True)
         if part.empty: continue
         pr = predict(model, dls[split], device, amp)
         if len(pr['probs']) != len(part): raise RuntimeError(f'{split}: {len(pr["probs"])} predictions for {len(part)} images; the loader must not shuffle or drop')
-        part = part.assign(prob=pr['probs'][:, -1].astype(float))
-        rows.append(part)
-        if part.label.nunique() == 2 and task.num_classes == 2:
-            metrics[split] = subject_metrics(part, n_boot=n_boot, seed=0)
-    keep = [c for c in ('subject', 'session', 'site', 'split', 'label', 'prob', 'path') if c in df.columns or c == 'prob']
-    return metrics, (pd.concat(rows, ignore_index=True)[keep] if rows else pd.DataFrame(columns=keep))
+        rows.append(part.assign(prob=pr['probs'][:, -1].astype(float)))
+    keep = [c for c in PRED_COLS if c in df.columns or c == 'prob']
+    return pd.concat(rows, ignore_index=True)[keep] if rows else pd.DataFrame(columns=keep)
 
-def subject_predictions(images:pd.DataFrame, # one row per image with subject, session, split, label, prob
-                        classes:tuple, # class names; label i is classes[i]
-                       ) -> pd.DataFrame:
-    "One row per subject and split: sessions, label, class name and the mean probability of the positive class."
-    g = images.groupby(['split', 'subject', 'label'], sort=False)
-    out = g.agg(prob=('prob', 'mean'), n_images=('prob', 'size'), sessions=('session', lambda s: ';'.join(map(str, s)))).reset_index()
-    out['class_name'] = [classes[i] for i in out.label]
-    return out[['subject', 'sessions', 'split', 'label', 'class_name', 'prob', 'n_images']]
+def score_splits(images:pd.DataFrame, # one row per image with subject, split, label (0/1) and prob
+                 n_boot:int=1000, # bootstrap resamples
+                 seed:int=0, # bootstrap seed
+                ) -> tuple[dict, dict]: # split -> metrics (with `threshold` and `ece`), and the threshold {value, rule}
+    "Subject-level metrics with CIs per split, at the decision threshold chosen on the validation subjects."
+    val = aggregate_by_subject(images[images.split == 'val']) if (images.split == 'val').any() else None
+    if val is not None and val.label.nunique() == 2: thr = dict(value=choose_threshold(val.label, val.prob), rule="Youden's J on the validation subjects")
+    else: thr = dict(value=0.5, rule='0.5 (the validation subjects do not hold both classes)')
+    out = {}
+    for split, part in images.groupby('split', sort=False):
+        if part.label.nunique() != 2: continue
+        subj = aggregate_by_subject(part)
+        out[split] = subject_metrics(part, n_boot=n_boot, seed=seed, threshold=thr['value']) | {
+            'threshold': thr['value'], 'ece': expected_calibration_error(subj.label, subj.prob)}
+    return out, thr
 
-# %% ../../nbs/25_train.runs.ipynb #38261527
-def plot_training_curves(log:str|Path|pd.DataFrame, # a run folder, its log.jsonl, or `read_log(..., 'epoch')`
-                         figsize:tuple=(9, 2.6), # matplotlib figure size
-                         dpi:int=70, # resolution (kept low so notebooks stay small)
-                        ):
-    "Loss, validation AUC and learning rate per epoch, as a small matplotlib figure."
-    import matplotlib.pyplot as plt
-    if not isinstance(log, pd.DataFrame):
-        p = Path(log); log = read_log(p/'log.jsonl' if p.is_dir() else p, 'epoch')
-    fig, axs = plt.subplots(1, 3, figsize=figsize, dpi=dpi)
-    axs[0].plot(log.epoch, log.train_loss, label='train')
-    if 'val_loss' in log: axs[0].plot(log.epoch, log.val_loss, label='validation')
-    axs[0].set_title('loss'); axs[0].legend()
-    if 'val_auc' in log: axs[1].plot(log.epoch, log.val_auc, color='C2'); axs[1].set_ylim(0, 1.02)
-    axs[1].set_title('validation AUC')
-    axs[2].plot(log.epoch, log.lr, color='C3'); axs[2].set_title('learning rate (end of epoch)')
-    for a in axs: a.set_xlabel('epoch')
-    fig.tight_layout()
-    plt.close(fig)  # returned, not drawn twice in notebooks
-    return fig
+# %% ../../nbs/25_train.runs.ipynb #381b9448
+def _block_for(img_size:tuple, max_features:int) -> int:
+    "The smallest block size whose averaging leaves at most `max_features` voxels."
+    f = 1
+    while math.prod(s // f for s in img_size) > max_features: f += 1
+    return f
 
-# %% ../../nbs/25_train.runs.ipynb #c158c5b1
-def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, metrics.json and predictions.csv
-                     n_boot:int=1000, # bootstrap resamples for the ROC legend
-                    ) -> Path:
-    "Write `report.html`: summary, metrics with CIs, training curves, ROC curves, confusion matrix, config."
-    out = Path(out)
-    cfg, metrics = load_json(out/'config.json'), load_json(out/'metrics.json')
-    preds = pd.read_csv(out/'predictions.csv', dtype={'subject': str})
-    classes = tuple(cfg['task']['classes'])
-    st = metrics.get('training', {})
-    summary = {'data': cfg['run']['data'], 'task': f"{cfg['task']['name']} ({' vs '.join(classes)}, column {cfg['task']['column']!r})",
-               'model': json.dumps(cfg['model']), 'status': st.get('status', ''), 'epochs run': st.get('epoch', ''),
-               'best epoch': st.get('best_epoch', ''), 'optimizer steps': st.get('step', ''), 'training time (min)': round(st.get('time_s', 0) / 60, 1)}
-    sections = [('Summary', summary)]
-    if (out/'skipped.csv').exists():
-        skipped = pd.read_csv(out/'skipped.csv')
-        sections.append((f'Images left out ({len(skipped)}, unreadable)', '<pre>' + html.escape('\n'.join(f'{r.path}: {r.reason}' for r in skipped.itertuples())) + '</pre>'))
-    split_metrics = {k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}
-    if split_metrics: sections.append(('Subject-level metrics (95% bootstrap CI)', split_metrics))
-    sections.append(('Training curves', plot_training_curves(out, figsize=(11, 3), dpi=80)))
-    curves = {s: (p.label.values, p.prob.values) for s, p in preds.groupby('split') if p.label.nunique() == 2}
-    aucs = {s: split_metrics[s]['auc'] for s in curves if 'auc' in split_metrics.get(s, {})}  # legend agrees with the table
-    if curves: sections.append(('ROC (subjects)', roc_figure(curves, n_boot=n_boot, aucs=aucs)))
-    test = preds[preds.split == 'test']
-    if len(test) and len(classes) == 2: sections.append(('Confusion matrix (test subjects)', confusion_figure(test.label.values, test.prob.values, classes=classes)))
-    sections.append(('Configuration', f"<pre>{json.dumps(cfg, indent=2)}</pre>"))
-    return write_report_html(out/'report.html', f"neurovit_nb run: {out.name}", sections)
+def fit_run_baselines(df:pd.DataFrame, # the run's split table (subject, label, split, path)
+                      cache:VolumeCache, # the run's cache: the voxels the model sees
+                      seed:int=0, # seeds the inner folds and the solvers
+                      max_features:int=20_000, # block-average the voxels down to at most this many features
+                     ) -> tuple[pd.DataFrame, dict]: # one row per baseline and evaluation image with `prob`; name -> fit details
+    "Fit the linear baselines on the training subjects' preprocessed volumes and score every validation and test image."
+    block = _block_for(tuple(cache.cfg.img_size), max_features)
+    X = np.concatenate([volumes_to_matrix(np.asarray(cache.load(p), dtype=np.float32)[None], block) for p in df.path])  # (N, F)
+    train = df[df.split == 'train']
+    groups = train.groupby(['subject', 'label'], sort=False).indices  # one row per training subject: the mean of its images
+    X_train = np.stack([X[train.index[ix]].mean(0) for ix in groups.values()])
+    y_train = np.array([label for _, label in groups])
+    models = fit_baselines(X_train, y_train, seed=seed, n_splits=5 if len(y_train) >= 50 else 3)  # inner folds of a few subjects say little
+    ev = df.split.isin(['val', 'test', 'external']).to_numpy()
+    part = df.loc[ev, [c for c in PRED_COLS if c in df.columns]].reset_index(drop=True)
+    rows = pd.concat([part.assign(baseline=n, prob=s) for n, s in baseline_scores(models, X[ev]).items()], ignore_index=True)
+    info = {n: dict(name=BASELINES[n], params=m.best_params_, inner_cv_auc=float(m.best_score_), block=block, n_features=int(X.shape[1]),
+                    n_train_subjects=len(y_train)) for n, m in models.items()}
+    return rows, info
+
+# %% ../../nbs/25_train.runs.ipynb #ef9429c7
+def baseline_comparison(images:pd.DataFrame, # the model's predictions, one row per image (split, subject, label, prob)
+                        baseline_rows:pd.DataFrame, # the baselines' predictions, with a `baseline` column
+                        baselines:dict, # name -> metrics per split (from `score_splits`) and `name`, `inner_cv_auc`
+                        model_test:dict, # the model's test metrics
+                        model_name:str='model', # how the sentence names the model
+                        alpha:float=0.05, # significance level of the verdict
+                       ) -> dict: # best_baseline, result ('beats', 'ties', 'loses' or None), delong, sentence
+    "Compare the model with the best baseline (chosen on validation) on the test subjects: DeLong test, verdict, one sentence."
+    def val_auc(n):
+        v = baselines[n].get('val', {}).get('auc', {}).get('value', float('nan'))
+        return v if np.isfinite(v) else baselines[n].get('inner_cv_auc', float('nan'))
+    best = max(baselines, key=lambda n: np.nan_to_num(val_auc(n), nan=-1.))
+    out = dict(best_baseline=best, chosen_on='validation AUC', result=None, delong=None)
+    keys = ['subject', 'label']
+    a = aggregate_by_subject(images[images.split == 'test']) if (images.split == 'test').any() else pd.DataFrame(columns=keys + ['prob'])
+    b = baseline_rows[(baseline_rows.baseline == best) & (baseline_rows.split == 'test')]
+    both = a[keys + ['prob']].merge(aggregate_by_subject(b)[keys + ['prob']], on=keys, suffixes=('_model', '_base')) if len(b) else a.iloc[:0]
+    try: d = delong_test(both.label.values, both.prob_model.values, both.prob_base.values)
+    except (ValueError, AttributeError) as e:
+        return out | {'sentence': f"The {model_name} could not be compared with the linear baselines on the test subjects ({str(e).split(';')[0]})."}
+    name = baselines[best]['name']
+    sentence = compare_to_baselines(model_test, {name: baselines[best]['test']}, {name: d}, model_name=model_name, alpha=alpha)
+    return out | {'result': 'ties' if d['p_value'] >= alpha else 'beats' if d['diff'] > 0 else 'loses', 'delong': d, 'sentence': sentence}
 
 # %% ../../nbs/25_train.runs.ipynb #f52ba720
-def _check_out(out:Path, resume:bool, overwrite:bool):
+def _check_out(out:Path, resume:bool, overwrite:bool) -> bool:
     "Refuse to clobber an existing run unless asked; return whether it is a resume of an existing run."
-    exists = out.exists() and any(out.iterdir())
-    if not exists: return False
+    p = RunPaths(out)
+    content = [f for f in out.iterdir() if f.name != RUN_FILES['lock']] if out.exists() else []
+    # a folder holding only a prepared split table is a new run on that split (`prepare_data` reuses splits.csv): sweeps share one split this way
+    if not content or [f.name for f in content] == ['splits.csv']: return False
     if resume:
-        if not (out/'config.json').exists(): raise FileExistsError(f'{out}: --resume needs a run folder with config.json; this one has none')
+        if not p.is_run(): raise FileExistsError(f'{out}: --resume needs a run folder with config.json; this one has none')
         return True
     if overwrite:
-        if not (out/'config.json').exists(): raise FileExistsError(f'{out}: not a run folder (no config.json); refusing to delete it with --overwrite')
-        shutil.rmtree(out); return False
+        if not p.is_run(): raise FileExistsError(f'{out}: not a run folder (no config.json); refusing to delete it with --overwrite')
+        for f in content: shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()  # the lock stays: this process holds it
+        return False
     raise FileExistsError(f'{out}: a run folder already exists; use --resume to continue it or --overwrite to start again')
 
 def train_run(cfg:RunConfig, # data, task, model, preprocessing, split settings
@@ -279,195 +329,91 @@ def train_run(cfg:RunConfig, # data, task, model, preprocessing, split settings
               progress:bool=True, # progress bars
               augment_cfg:AugmentConfig|None=None, # augmentation settings when `cfg.augment` (None: `RUN_AUGMENT`)
              ) -> dict: # metrics.json's content
-    "Train, evaluate and report a run in `out`; resumable, and never overwriting a run unless asked."
+    "Train, evaluate and report a run in `out`: resumable, never overwriting a run unless asked, one live process per folder."
     out = Path(out)
-    log = get_logger('neurovit_nb.train')
     env = init_distributed()
     try:
-        existing = _check_out(out, resume, overwrite) if is_main_process() else resume
-        if existing:
-            stored = load_json(out/'config.json')
-            cfg, train_cfg = RunConfig.from_dict(stored['run']), TrainConfig.from_dict(stored['train'])
-            augment_cfg = AugmentConfig.from_dict(stored['augment']) if stored.get('augment') else None
-            if (out/'metrics.json').exists():
-                if is_main_process(): log.info(f'{out}: run already finished; reporting its metrics')
-                return load_json(out/'metrics.json')
-        train_cfg = train_cfg or TrainConfig()
-        if cfg.augment and augment_cfg is None: augment_cfg = AugmentConfig(**RUN_AUGMENT)
-        if not cfg.data or not Path(cfg.data).expanduser().exists(): raise ConfigError(f'data: {cfg.data!r} does not exist (give a BIDS folder or a CSV/TSV manifest)')
-        cfg = cfg.replace(data=str(Path(cfg.data).expanduser().absolute()))
-        task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
-        spec = model_spec_for(cfg, task.num_classes)
-        seed_everything(train_cfg.seed)  # the initial weights depend on the seed only
-        model = build_model(spec, cfg.pretrained if not existing else None)  # checks the model settings before any data work
-        spec = getattr(model, 'model_spec', spec)  # the preset's full config: rebuilds the model even if the preset changes
-        dev = get_device(cfg.device)
-        if env['world_size'] > 1 and dev.type == 'cuda': dev = torch.device('cuda', env['local_rank'])
-        config = dict(run=cfg.to_dict(), train=train_cfg.to_dict(), augment=augment_cfg.to_dict() if cfg.augment else None,
-                      task=dict(name=task.name, column=task.column, classes=list(task.classes)), model=spec,
-                      prep=prep_config_for(cfg).to_dict(), cache_dir=str(_cache_dir(cfg, out)),
-                      versions=dict(neurovit_nb=str(neurovit_nb.__version__), torch=str(torch.__version__)))
-        if is_main_process():
-            out.mkdir(parents=True, exist_ok=True)
-            if not existing: save_json(config, out/'config.json')
-        t0 = time.time()
-        try: df, cache, task = prepare_data(cfg, out, progress)
-        except BaseException:  # nothing trained yet: leave no half-made run behind that would block a corrected retry
-            if not existing and is_main_process():
-                for f in ('config.json', 'splits.csv', 'skipped.csv'): (out/f).unlink(missing_ok=True)
-            raise
-        # BatchNorm cannot train on a batch of one image: drop such a last batch for models that have BatchNorm
-        has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-        dls = make_dataloaders(df, cache, bs=cfg.bs, num_workers=cfg.num_workers, balanced=cfg.balanced, seed=train_cfg.seed,
-                               drop_last=has_bn and int((df.split == 'train').sum()) % cfg.bs == 1)
-        train_dl = shard_loader(dls['train'], seed=train_cfg.seed)
-        weights = class_weights_from_labels(df.label[df.split == 'train'], task.num_classes) if cfg.class_weights else None
-        model.to(dev)
-        ddp_model = wrap_ddp(model)
-        resume_loop = existing and (out/'checkpoints'/'last.pt').exists()
-        res = fit(ddp_model, train_dl, dls.get('val'), train_cfg, out_dir=out, device=dev,
-                  augment=BatchAugment(augment_cfg, seed=train_cfg.seed) if cfg.augment else None, class_weights=weights,
-                  config=config, extra_ckpt=dict(splits=dict(file='splits.csv', sha256=_file_sha256(out/'splits.csv'))) if is_main_process() else None,
-                  resume=resume_loop, progress=progress)
-        if not is_main_process(): return {}
-        best = out/'checkpoints'/('best.pt' if cfg.eval_checkpoint == 'best' and (out/'checkpoints'/'best.pt').exists() else 'last.pt')
-        model.load_state_dict(load_checkpoint(best, dev)['model'])
-        metrics, images = evaluate_splits(model, df, dls, task, dev, cfg.n_boot, train_cfg.amp)
-        metrics['training'] = {k: res[k] for k in ('status', 'step', 'epoch', 'best_epoch', 'best_metric')} | {'time_s': time.time() - t0, 'checkpoint': best.name}
-        with atomic_write(out/'predictions_images.csv') as f: images.to_csv(f, index=False)
-        with atomic_write(out/'predictions.csv') as f: subject_predictions(images, task.classes).to_csv(f, index=False)
-        save_json(metrics, out/'metrics.json')
-        write_run_report(out, n_boot=min(cfg.n_boot, 200))
-        return metrics
+        with RunLock(out) if is_main_process() else contextlib.nullcontext():  # a second trainer of this folder stops here (`RunBusyError`)
+            return _train_run(cfg, train_cfg, out, resume, overwrite, progress, augment_cfg, env)
     finally: cleanup_distributed()
 
-# %% ../../nbs/25_train.runs.ipynb #ec4d811f
-@dataclass
-class Run:
-    "A trained run, ready for evaluation or interpretation."
-    path: Path # run folder
-    model: nn.Module # in eval mode, on the CPU
-    config: dict # config.json
-    splits: pd.DataFrame # split table
-    task: Task # labels and classes
-    prep: PrepConfig # preprocessing of the model's inputs
-    cache_dir: Path # where the preprocessed volumes are cached
-    checkpoint: dict # step, epoch, best_metric... of the loaded checkpoint (without tensors)
+def _train_run(cfg:RunConfig, train_cfg:TrainConfig|None, out:Path, resume:bool, overwrite:bool, progress:bool,
+               augment_cfg:AugmentConfig|None, env:dict) -> dict:
+    "The body of `train_run`, run while holding the folder's lock."
+    p, log = RunPaths(out), get_logger('neurovit_nb.train')
+    existing = _check_out(out, resume, overwrite) if is_main_process() else resume
+    stored = load_json(p.config) if existing else {}
+    if existing:
+        cfg, train_cfg = RunConfig.from_dict(stored['run']), TrainConfig.from_dict(stored['train'])
+        augment_cfg = AugmentConfig.from_dict(stored['augment']) if stored.get('augment') else None
+        if p.metrics.exists():
+            if is_main_process(): log.info(f'{out}: run already finished; reporting its metrics')
+            return load_json(p.metrics)
+    train_cfg = train_cfg or TrainConfig()
+    if cfg.augment and augment_cfg is None: augment_cfg = AugmentConfig(**RUN_AUGMENT)
+    if not cfg.data or not Path(cfg.data).expanduser().exists(): raise ConfigError(f'data: {cfg.data!r} does not exist (give a BIDS folder or a CSV/TSV manifest)')
+    cfg = cfg.replace(data=str(Path(cfg.data).expanduser().absolute()))
+    task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
+    seed_everything(train_cfg.seed)  # the initial weights depend on the seed only
+    model = build_model(model_spec_for(cfg, task.num_classes))  # checks the model settings before any data work
+    pretrained = stored.get('pretrained')
+    if cfg.pretrained and not existing:
+        rep = load_pretrained_weights(model, cfg.pretrained)
+        pretrained = dict(checkpoint=str(Path(cfg.pretrained).expanduser().absolute()), loaded=len(rep.loaded), resized=rep.resized,
+                          head_reset=rep.head_reset, missing=rep.missing, unexpected=rep.unexpected)
+    if cfg.freeze:
+        trainable = freeze_backbone(model)
+        if is_main_process(): log.info(f'freeze: training only {trainable}' + ('' if cfg.pretrained else ' (on randomly initialised features: no pretrained checkpoint given)'))
+    spec = model.model_spec  # the preset's full config: rebuilds the model even if the preset changes
+    dev = get_device(cfg.device)
+    if env['world_size'] > 1 and dev.type == 'cuda': dev = torch.device('cuda', env['local_rank'])
+    config = dict(run=cfg.to_dict(), train=train_cfg.to_dict(), augment=augment_cfg.to_dict() if cfg.augment else None,
+                  task=dict(name=task.name, column=task.column, classes=list(task.classes)), model=spec,
+                  prep=prep_config_for(cfg).to_dict(), cache_dir=str(_cache_dir(cfg, out)),
+                  versions=dict(neurovit_nb=str(neurovit_nb.__version__), torch=str(torch.__version__)))
+    if pretrained: config['pretrained'] = pretrained
+    if is_main_process() and not existing: save_json(config, p.config)
+    t0 = time.time()
+    try: df, cache, task = prepare_data(cfg, out, progress)
+    except BaseException:  # nothing trained yet: leave no half-made run behind that would block a corrected retry
+        if not existing and is_main_process():
+            for f in (p.config, p.splits, p.skipped): f.unlink(missing_ok=True)
+        raise
+    # BatchNorm cannot train on a batch of one image: drop such a last batch for models that have BatchNorm
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    dls = make_dataloaders(df, cache, bs=cfg.bs, num_workers=cfg.num_workers, balanced=cfg.balanced, seed=train_cfg.seed,
+                           drop_last=has_bn and int((df.split == 'train').sum()) % cfg.bs == 1)
+    train_dl = shard_loader(dls['train'], seed=train_cfg.seed)
+    weights = class_weights_from_labels(df.label[df.split == 'train'], task.num_classes) if cfg.class_weights else None
+    model.to(dev)
+    ddp_model = wrap_ddp(model)
+    res = fit(ddp_model, train_dl, dls.get('val'), train_cfg, out_dir=out, device=dev,
+              augment=BatchAugment(augment_cfg, seed=train_cfg.seed) if cfg.augment else None, class_weights=weights,
+              config=config, extra_ckpt=dict(splits=dict(file=RUN_FILES['splits'], sha256=_file_sha256(p.splits))) if is_main_process() else None,
+              resume=existing and p.checkpoint('last').exists(), progress=progress)
+    if not is_main_process(): return {}
+    best = p.checkpoint('best' if cfg.eval_checkpoint == 'best' and p.checkpoint('best').exists() else 'last')
+    model.load_state_dict(load_checkpoint(best, dev)['model'])
+    images = predict_splits(model, df, dls, dev, train_cfg.amp)
+    metrics = _score_run(cfg, df, cache, images, task, f"{spec['name']} model", log, p) if task.num_classes == 2 else {}
+    metrics['training'] = {k: res[k] for k in ('status', 'step', 'epoch', 'best_epoch', 'best_metric')} | {'time_s': time.time() - t0, 'checkpoint': best.name}
+    write_predictions(out, images, task.classes)
+    save_json(metrics, p.metrics)  # its presence marks a finished run
+    write_run_report(out, n_boot=min(cfg.n_boot, 200))
+    return metrics
 
-    @property
-    def cache(self) -> VolumeCache: return VolumeCache(self.cache_dir, self.prep)
-
-    def metrics(self) -> dict:
-        "metrics.json, if the run finished."
-        return load_json(self.path/'metrics.json')
-
-def load_run(run_dir:str|Path, # a folder written by `train_run` / `neurovit_train`
-             which:Literal['best', 'last']='best', # checkpoint to load
-             device:str|torch.device='cpu', # where the model goes
-            ) -> Run:
-    "Rebuild a run's model from its config alone and load its weights."
-    run_dir = Path(run_dir)
-    if not (run_dir/'config.json').exists(): raise FileNotFoundError(f'{run_dir}: not a run folder (no config.json)')
-    if which not in ('best', 'last'): raise ValueError(f"which: 'best' or 'last', got {which!r}")
-    cfg = load_json(run_dir/'config.json')
-    ck = load_checkpoint(run_dir/'checkpoints'/f'{which}.pt', device)
-    model = create_model(**cfg['model'])
-    model.load_state_dict(ck['model']); model.to(device).eval()
-    t = cfg['task']
-    return Run(run_dir, model, cfg, load_splits(run_dir/'splits.csv'), get_task(t['name'] if t['name'] in ('sex', 'ad', 'ad_mci') else t['column'], classes=t['classes'], column=t['column']),
-               PrepConfig.from_dict(cfg['prep']), Path(cfg['cache_dir']), {k: v for k, v in ck.items() if k not in ('model', 'optimizer', 'rng')})
-
-# %% ../../nbs/25_train.runs.ipynb #215371f0
-def _tuple3(s, name:str, cast=float):
-    if s is None: return None
-    if str(s).lower() == 'none': return 'none'
-    try: v = tuple(cast(t) for t in str(s).replace('x', ',').split(','))
-    except ValueError: raise ConfigError(f'{name}: expected one number or three comma-separated numbers, got {s!r}') from None
-    if len(v) == 1: v = v * 3
-    if len(v) != 3: raise ConfigError(f'{name}: expected one or three values, got {s!r}')
-    return v
-
-def _overrides(s:str|None) -> dict:
-    "Parse 'embed_dim=96,depth=4,channels=[8,16,32]' into a dict of JSON values (numbers, lists) or strings."
-    out = {}
-    for item in filter(None, re.split(r',(?![^\[]*\])', s or '')):  # commas inside [...] belong to a list value
-        if '=' not in item: raise ConfigError(f'model_args: expected key=value pairs, got {item!r}')
-        k, v = item.split('=', 1)
-        try: out[k.strip()] = json.loads(v)
-        except json.JSONDecodeError: out[k.strip()] = v.strip()
-    return out
-
-@call_parse
-def neurovit_train(data:str=None, # BIDS folder or CSV/TSV manifest
-                   task:str='ad', # 'sex', 'ad', 'ad_mci', or a cohort column (then --classes)
-                   out:str='runs/run', # run folder (never overwritten unless --overwrite)
-                   column:str=None, # label column, if not the task's usual one
-                   classes:str=None, # comma-separated class names, negative first (e.g. 'CN,AD')
-                   model:str=None, # model preset (default: vit3d_tiny_p8 on CPU, vit3d_base_p16 on GPU)
-                   model_args:str=None, # preset overrides, e.g. 'embed_dim=96,depth=4,drop_path_rate=0.1' (lists as [8,16,32])
-                   img_size:str=None, # model input in voxels: '96' or '40,48,40'
-                   spacing:str=None, # voxel size in mm: '2' or '2,2,2'; 'none' keeps the images' own
-                   pretrained:str=None, # checkpoint to start from
-                   epochs:int=None, # training epochs
-                   bs:int=None, # batch size per process
-                   lr:float=None, # peak learning rate
-                   min_lr:float=None, # cosine floor
-                   weight_decay:float=None, # AdamW weight decay
-                   schedule:str=None, # 'cosine' (warm-up + cosine), 'constant' or 'step'
-                   warmup_epochs:float=None, # linear warm-up epochs
-                   accum_steps:int=None, # gradient accumulation steps
-                   grad_clip:float=None, # gradient norm clip (0: off)
-                   label_smoothing:float=None, # label smoothing
-                   mixup_alpha:float=None, # MixUp alpha (0: off)
-                   cutmix_alpha:float=None, # CutMix alpha (0: off)
-                   augment:bool=False, # on-device random affine/intensity augmentation
-                   no_augment:bool=False, # switch augmentation off (it is on by default on GPU)
-                   balanced:bool=False, # class-balanced sampling
-                   class_weights:bool=False, # inverse-frequency class weights in the loss
-                   patience:int=None, # early stopping patience in epochs (0: off)
-                   eval_checkpoint:str=None, # evaluate the 'best' validation epoch or the 'last' one
-                   amp:str=None, # 'auto' (bf16 on GPU), 'bf16' or 'fp32'
-                   val:float=None, # validation fraction of subjects
-                   test:float=None, # test fraction of subjects
-                   split_seed:int=None, # split seed
-                   group_col:str=None, # keep whole groups (e.g. site) in one split
-                   path_col:str=None, # manifest column with image paths (default: path)
-                   subject_col:str=None, # manifest column with subject ids (default: subject), e.g. participant
-                   session_col:str=None, # manifest column with session/visit ids (default: session, if present)
-                   site_col:str=None, # manifest column with the site/scanner (default: site, if present)
-                   on_error:str=None, # 'raise' stops at the first unreadable image, 'skip' leaves it out and logs it
-                   seed:int=None, # training seed
-                   num_workers:int=None, # data-loading workers
-                   cache_dir:str=None, # preprocessing cache folder
-                   device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
-                   tensorboard:bool=False, # also write TensorBoard events
-                   resume:bool=False, # continue the run in --out from its last checkpoint
-                   overwrite:bool=False, # delete an existing run in --out and start again
-                   quiet:bool=False, # no progress bars
-                  ):
-    "Train and evaluate a classifier on a cohort; writes a run folder with checkpoints, metrics and report.html."
-    try:
-        if data is None and not resume: raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest)')
-        sp = _tuple3(spacing, 'spacing')
-        opts = dict(data=data or '', task=task, column=column, classes=tuple(c.strip() for c in classes.split(',')) if classes else None,
-                    model=model, model_overrides=_overrides(model_args) or None, img_size=_tuple3(img_size, 'img_size', int),
-                    spacing=None if sp == 'none' else sp, pretrained=pretrained, bs=bs, val=val, test=test, split_seed=split_seed,
-                    group_col=group_col, path_col=path_col, subject_col=subject_col, session_col=session_col,
-                    site_col=site_col, on_error=on_error, num_workers=num_workers, cache_dir=cache_dir, balanced=balanced or None, class_weights=class_weights or None,
-                    augment=True if augment else (False if no_augment else None),
-                    epochs=epochs, lr=lr, min_lr=min_lr, weight_decay=weight_decay, schedule=schedule, warmup_epochs=warmup_epochs,
-                    accum_steps=accum_steps, grad_clip=grad_clip, label_smoothing=label_smoothing, mixup_alpha=mixup_alpha,
-                    cutmix_alpha=cutmix_alpha, patience=patience, eval_checkpoint=eval_checkpoint, amp=amp, seed=seed, tensorboard=tensorboard or None)
-        ignored = [k for k, v in opts.items() if v not in (None, '') and k != 'task'] + (['task'] if task != 'ad' else [])
-        if resume and ignored and (Path(out)/'config.json').exists() and is_main_process():  # the stored settings win, so say so
-            print(f'neurovit_train: warning: --resume continues {out} with its stored settings; ignoring --{", --".join(ignored)}', file=sys.stderr)
-        run_cfg, train_cfg = default_configs(device, **opts)
-        if sp == 'none': run_cfg = run_cfg.replace(spacing=None)
-        metrics = train_run(run_cfg, train_cfg, out, resume=resume, overwrite=overwrite, progress=not quiet)
-    except (ConfigError, FileExistsError, FileNotFoundError, NonFiniteLossError) as e:
-        print(f'neurovit_train: error: {e}', file=sys.stderr); sys.exit(2 if isinstance(e, ConfigError) else 1)
-    except KeyboardInterrupt:  # Ctrl-C or `timeout -s INT`: the last checkpoint is intact, so say how to go on
-        print(f'neurovit_train: interrupted; continue with: neurovit_train --resume --out {out}', file=sys.stderr); sys.exit(130)
-    if is_main_process() and metrics:
-        print(metrics_table({k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}).to_string())
-        print(f"report: {Path(out)/'report.html'}")
+def _score_run(cfg:RunConfig, df:pd.DataFrame, cache:VolumeCache, images:pd.DataFrame, task:Task, model_name:str, log, p:RunPaths) -> dict:
+    "The model's metrics, its threshold, the baselines and the comparison with them, and the warnings, for metrics.json."
+    metrics, thr = score_splits(images, cfg.n_boot)
+    metrics['threshold'] = thr
+    warnings = [w for s in ('val', 'test') if s in metrics and (w := threshold_warning(metrics[s], name=f'the model on the {s} subjects'))]
+    if cfg.baselines:
+        try: rows, info = fit_run_baselines(df, cache, seed=0)
+        except ValueError as e:  # e.g. a training class too small for inner cross-validation: the trained model's results stay
+            log.warning(f'linear baselines: {e}'); warnings.append(f'The linear baselines could not be fitted: {e}')
+        else:
+            with atomic_write(p.baseline_predictions) as f: rows.to_csv(f, index=False)
+            metrics['baselines'] = {n: info[n] | score_splits(g.drop(columns='baseline'), cfg.n_boot)[0] for n, g in rows.groupby('baseline', sort=False)}
+            if 'test' in metrics: metrics['comparison'] = baseline_comparison(images, rows, metrics['baselines'], metrics['test'], model_name)
+    metrics['warnings'] = warnings
+    return metrics
