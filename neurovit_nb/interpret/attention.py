@@ -144,8 +144,9 @@ def is_vit(model:nn.Module, # any model
     return hasattr(model, 'blocks') and hasattr(model, 'grid_size')
 
 def _pool_of(model) -> str:
-    "How a ViT pools its tokens: 'token' or 'avg'."
-    return getattr(getattr(model, 'cfg', None), 'global_pool', 'token' if getattr(model, 'num_prefix_tokens', 0) else 'avg')
+    "How a ViT pools its tokens, as the maps read it: 'token' or 'avg' (a flat readout reads every patch row: 'avg')."
+    pool = getattr(getattr(model, 'cfg', None), 'global_pool', 'token' if getattr(model, 'num_prefix_tokens', 0) else 'avg')
+    return 'avg' if pool == 'flat' else pool
 
 def _normalize_max(maps:Tensor) -> Tensor:
     "Scale each sample's map to a maximum of one (an all-zero map stays zero)."

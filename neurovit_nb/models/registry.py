@@ -94,6 +94,10 @@ def _vit_shape(cfg):
     P, N = math.prod(cfg.patch_size), math.prod(cfg.grid_size)
     return E, M, P, N, N + (1 if getattr(cfg, 'class_token', True) else 0), cfg.num_classes
 
+def _head_in(cfg) -> int:
+    "Inputs of the head: E, or N*E for the flat readout."
+    return cfg.embed_dim * (math.prod(cfg.grid_size) if getattr(cfg, 'global_pool', 'token') == 'flat' else 1)
+
 def patch_embed_cost(cfg:ViT3dConfig, # a ViT config
                     ) -> tuple[int, int]: # (parameters, forward FLOPs per sample)
     "Analytic size and cost of a ViT's patch embedding: linear, overlapping or convolutional stem."
@@ -116,14 +120,14 @@ def vit_param_count(cfg:ViT3dConfig, # a ViT config
     "Analytic parameter count of a `ViT3d`."
     E, M, P, N, T, K = _vit_shape(cfg)
     block = 4 * E + 3 * E * E + (3 * E if cfg.qkv_bias else 0) + E * E + E + 2 * E * M + M + E
-    return patch_embed_cost(cfg)[0] + (T - N) * E + T * E + cfg.depth * block + 2 * E + (E * K + K if K else 0)
+    return patch_embed_cost(cfg)[0] + (T - N) * E + T * E + cfg.depth * block + 2 * E + (_head_in(cfg) * K + K if K else 0)
 
 def vit_flops(cfg:ViT3dConfig, # a ViT config
              ) -> int: # forward FLOPs per sample (multiply-add = 2)
     "Analytic forward FLOPs of a `ViT3d` for one volume."
     E, M, P, N, T, K = _vit_shape(cfg)
     block = 2 * T * 3 * E * E + 4 * T * T * E + 2 * T * E * E + 4 * T * E * M
-    return patch_embed_cost(cfg)[1] + cfg.depth * block + 2 * E * K
+    return patch_embed_cost(cfg)[1] + cfg.depth * block + 2 * _head_in(cfg) * K
 
 def count_params(model:nn.Module, # any model (works on the 'meta' device)
                  trainable_only:bool=False, # only parameters with `requires_grad`

@@ -37,7 +37,7 @@ class ViT3dConfig(Config):
     drop_rate: float = 0. # dropout on tokens, projections and before the head
     attn_drop_rate: float = 0. # dropout on attention weights
     drop_path_rate: float = 0. # stochastic depth at the last block (linear from 0)
-    global_pool: Literal['token', 'avg'] = 'token' # pool the class token, or average the patch tokens
+    global_pool: Literal['token', 'avg', 'flat'] = 'token' # pool the class token, average the patch tokens, or 'flat': a head with its own weights for every patch position
     class_token: bool = True # prepend a learnable class token
     pos_embed: Literal['learn', 'sincos'] = 'learn' # learnable, or fixed 3D sin-cos position embedding
     fused_attn: bool = True # fused `F.scaled_dot_product_attention`
@@ -102,6 +102,7 @@ class ViT3d(nn.Module):
         E = cfg.embed_dim
         self.patch_embed = make_patch_embed(cfg.patch_embed, cfg.img_size, cfg.patch_size, cfg.in_chans, E, cfg.stem_chans)
         self.grid_size = self.patch_embed.grid_size
+        self.num_features = E * (self.patch_embed.num_patches if cfg.global_pool == 'flat' else 1)  # what the head reads
         self.num_prefix_tokens = 1 if cfg.class_token else 0
         self.cls_token = nn.Parameter(torch.zeros(1, 1, E)) if cfg.class_token else None
         self.pos_embed = nn.Parameter(torch.zeros(1, self.num_prefix_tokens + self.patch_embed.num_patches, E),
@@ -113,7 +114,7 @@ class ViT3d(nn.Module):
                                      for i in range(cfg.depth)])
         self.norm = nn.LayerNorm(E)
         self.head_drop = nn.Dropout(cfg.drop_rate)
-        self.head = nn.Linear(E, cfg.num_classes) if cfg.num_classes > 0 else nn.Identity()
+        self.head = nn.Linear(self.num_features, cfg.num_classes) if cfg.num_classes > 0 else nn.Identity()
         self.init_weights()
 
     @torch.no_grad()
@@ -127,6 +128,7 @@ class ViT3d(nn.Module):
         self.apply(_init)
         self.patch_embed.init_weights()
         if self.cls_token is not None: nn.init.normal_(self.cls_token, std=.02)
+        if self.cfg.global_pool == 'flat' and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight)  # N*E inputs: start from logits 0 (chance)
         if self.cfg.pos_embed == 'sincos':
             self.pos_embed.zero_()
             self.pos_embed[0, self.num_prefix_tokens:] = sincos_pos_embed_3d(self.grid_size, self.cfg.embed_dim).to(self.pos_embed)
@@ -147,7 +149,8 @@ class ViT3d(nn.Module):
 
     def pool(self, x:torch.Tensor, # tokens (B, T, E)
             ) -> torch.Tensor: # (B, E)
-        "Reduce tokens to one vector: the class token, or the mean of the patch tokens."
+        "Reduce tokens to one vector: the class token, the mean of the patch tokens, or all patch tokens in grid order ('flat')."
+        if self.cfg.global_pool == 'flat': return x[:, self.num_prefix_tokens:].flatten(1)  # (B, N*E)
         return x[:, 0] if self.cfg.global_pool == 'token' else x[:, self.num_prefix_tokens:].mean(dim=1)
 
     def forward_head(self, x:torch.Tensor, # tokens from `forward_features` (B, T, E)
@@ -190,7 +193,7 @@ class ViT3d(nn.Module):
         "Replace the head with a freshly initialised one for a new task."
         self.cfg = self.cfg.replace(num_classes=num_classes)
         self.model_spec = {**self.model_spec, 'num_classes': num_classes}
-        self.head = nn.Linear(self.cfg.embed_dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
         if num_classes > 0: nn.init.trunc_normal_(self.head.weight, std=.02); nn.init.zeros_(self.head.bias)
         self.head.to(self.pos_embed.device)
 

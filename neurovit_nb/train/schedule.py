@@ -11,7 +11,7 @@ from torch import nn
 from ..core import ConfigError
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'warmup_cosine', 'constant_lr', 'step_lr', 'make_schedule', 'plot_schedule', 'param_groups',
+__all__ = ['SCHEDULES', 'warmup_cosine', 'constant_lr', 'step_lr', 'make_schedule', 'plot_schedule', 'layer_id', 'param_groups',
            'make_optimizer', 'set_lr']
 
 # %% ../../nbs/21_train.schedule.ipynb #3f9d0236
@@ -84,31 +84,63 @@ def plot_schedule(total_steps:int=100, # steps to plot
     ax.set_xlabel('optimizer step'); ax.set_ylabel('learning rate'); ax.legend(); ax.figure.tight_layout()
     return ax
 
-# %% ../../nbs/21_train.schedule.ipynb #1ff5ff27
+# %% ../../nbs/21_train.schedule.ipynb #dd7c5194
+_EMBED_NAMES = ('patch_embed', 'patch_embedding', 'pos_embed', 'cls_token', 'mask_token')
+
+def _find_blocks(model):
+    "Name prefix and length of the model's transformer `blocks` ModuleList, or (None, 0) if it has none."
+    for name, m in model.named_modules():
+        if isinstance(m, nn.ModuleList) and name.rsplit('.', 1)[-1] == 'blocks': return name + '.', len(m)
+    return None, 0
+
+def layer_id(name:str, # parameter name, e.g. 'blocks.3.attn.qkv.weight'
+             blocks_prefix:str, # name prefix of the block list, e.g. 'blocks.' or 'module.blocks.'
+             depth:int, # number of blocks
+            ) -> int:
+    "Layer index for layer-wise decay: embeddings 0, block i gives i+1, head and final norm depth+1."
+    if name.startswith(blocks_prefix): return int(name[len(blocks_prefix):].split('.', 1)[0]) + 1
+    owner = blocks_prefix[:-len('blocks.')]  # the module that holds the blocks ('' for a bare ViT)
+    if name.startswith(owner) and name[len(owner):].split('.', 1)[0] in _EMBED_NAMES: return 0
+    return depth + 1
+
 def param_groups(model:nn.Module, # model whose trainable parameters are grouped
                  weight_decay:float=0.05, # decay for the matrices and convolution kernels
                  skip:Sequence[str]=(), # extra parameter names (or name suffixes) without decay
+                 layer_decay:float=1.0, # layer-wise lr decay: layer l of a ViT gets `layer_decay ** (depth + 1 - l)`
                 ) -> list[dict]:
-    "Split trainable parameters into a decayed group and a group without decay (norms, biases, embeddings, class token)."
+    "Group trainable parameters by decay (none on norms, biases, embeddings, class token) and by ViT layer, each group with its `lr_scale`."
+    if not 0 < layer_decay <= 1: raise ConfigError(f'layer_decay: must be in (0, 1], got {layer_decay}')
     skip = set(skip) | set(getattr(model, 'no_weight_decay', lambda: set())())
-    decay, no_decay = [], []
+    prefix, depth = _find_blocks(model) if layer_decay < 1 else (None, 0)
+    groups = {}
     for name, p in model.named_parameters():
         if not p.requires_grad: continue
         bare = name.removeprefix('module.').removeprefix('_orig_mod.')
-        if p.ndim <= 1 or bare in skip or any(bare.endswith('.' + s) or bare == s for s in skip): no_decay.append(p)
-        else: decay.append(p)
-    return [dict(params=decay, weight_decay=weight_decay), dict(params=no_decay, weight_decay=0.)]
+        no_wd = p.ndim <= 1 or bare in skip or any(bare.endswith('.' + s) or bare == s for s in skip)
+        layer = layer_id(name, prefix, depth) if prefix else 0
+        scale = layer_decay ** (depth + 1 - layer) if prefix else 1.
+        g = groups.setdefault((layer, no_wd), dict(params=[], weight_decay=0. if no_wd else weight_decay,
+                                                   lr_scale=scale, layer=layer))
+        g['params'].append(p)
+    if not prefix:  # one scale: keep the decayed group first, as before, even when one of the two is empty
+        for no_wd in (False, True): groups.setdefault((0, no_wd), dict(params=[], weight_decay=0. if no_wd else weight_decay, lr_scale=1., layer=0))
+    return [groups[k] for k in sorted(groups)]
 
 def make_optimizer(model:nn.Module, # model to optimise
-                   lr:float=1e-3, # initial learning rate (the schedule overwrites it each step)
-                   weight_decay:float=0.05, # AdamW decay on the decayed group
+                   lr:float=1e-3, # initial learning rate (the schedule overwrites it each step through `set_lr`)
+                   weight_decay:float=0.05, # AdamW decay on the decayed groups
+                   layer_decay:float=1.0, # layer-wise lr decay for ViTs (MAE fine-tuning uses 0.65-0.75); 1: off
                    betas:tuple[float, float]=(0.9, 0.999), # AdamW betas
                   ) -> torch.optim.AdamW:
-    "AdamW over `param_groups(model)`."
-    return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas)
+    "AdamW over `param_groups(model, weight_decay, layer_decay=layer_decay)`, each group's lr already scaled."
+    groups = param_groups(model, weight_decay, layer_decay=layer_decay)
+    if not any(g['params'] for g in groups): raise ConfigError('make_optimizer: the model has no trainable parameters (all frozen?)')
+    for g in groups: g['lr'] = lr * g['lr_scale']
+    return torch.optim.AdamW(groups, lr=lr, betas=betas)
 
 def set_lr(optimizer:torch.optim.Optimizer, # optimizer whose groups get the rate
            lr:float, # learning rate for this step
           ) -> None:
     "Set the learning rate of every group (times the group's `lr_scale`, if any, for layer-wise decay)."
     for g in optimizer.param_groups: g['lr'] = lr * g.get('lr_scale', 1.)
+
