@@ -4,11 +4,11 @@
 
 # %% ../nbs/20a_rundir.ipynb #3510dbc9
 from __future__ import annotations
-import contextlib, html, json, os, socket, threading, time, uuid
+import contextlib, html, json, os, shutil, socket, threading, time, uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 import pandas as pd
 import torch
 from torch import nn
@@ -20,9 +20,9 @@ from .metrics import aggregate_by_subject, roc_figure, confusion_figure, reliabi
 from .train.checkpoint import load_checkpoint
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'PRED_COLS', 'RunPaths', 'RunBusyError', 'pid_alive', 'RunLock', 'task_from_config', 'read_log',
-           'subject_predictions', 'write_predictions', 'read_predictions', 'Run', 'load_run', 'plot_training_curves',
-           'write_run_report']
+__all__ = ['RUN_FILES', 'PRED_COLS', 'RunPaths', 'RunBusyError', 'pid_alive', 'RunLock', 'claim_run_folder', 'task_from_config',
+           'read_log', 'subject_predictions', 'write_predictions', 'read_predictions', 'Run', 'load_run',
+           'plot_training_curves', 'write_run_report']
 
 # %% ../nbs/20a_rundir.ipynb #b1d5b326
 RUN_FILES = dict(config='config.json', splits='splits.csv', skipped='skipped.csv', log='log.jsonl', checkpoints='checkpoints',
@@ -158,6 +158,27 @@ class RunLock:
 
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
+
+# %% ../nbs/20a_rundir.ipynb #50a1e2d0
+def claim_run_folder(out:str|Path, # the run folder (hold its `RunLock`)
+                     resume:bool=False, # continue an existing run
+                     overwrite:bool=False, # delete an existing run and start again
+                     is_run:Callable[[Path], bool]|None=None, # whether `out` holds a run of this kind (default: it has config.json)
+                     what:str='run', # the kind of run, named in errors
+                    ) -> bool: # True when an existing run is continued
+    "Refuse to clobber an existing run unless asked; empty `out` (but for the lock) when overwriting."
+    out = Path(out)
+    content = [f for f in out.iterdir() if f.name != RUN_FILES['lock']] if out.exists() else []
+    if not content or [f.name for f in content] == ['splits.csv']: return False  # a prepared split starts a new run on it
+    ok = (is_run or (lambda p: RunPaths(p).is_run()))(out)
+    if resume:
+        if not ok: raise FileExistsError(f'{out}: --resume needs a {what} folder (with config.json); this one is not')
+        return True
+    if overwrite:
+        if not ok: raise FileExistsError(f'{out}: not a {what} folder; refusing to delete it with --overwrite')
+        for f in content: shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()  # the lock stays: the caller holds it
+        return False
+    raise FileExistsError(f'{out}: a {what} folder already exists; use --resume to continue it or --overwrite to start again')
 
 # %% ../nbs/20a_rundir.ipynb #01f0b19d
 def task_from_config(t:dict, # the `task` entry of a run's config.json: name, column, classes

@@ -19,7 +19,7 @@ from ..data.cohort import TASKS, load_cohort, make_splits, save_splits, load_spl
 from ..data.preprocess import PrepConfig, VolumeCache
 from ..models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, generator_preset, build_autoencoder,
                                            build_discriminator, build_unet, build_scheduler, condition_vector)
-from ..rundir import RunLock, RunPaths
+from ..rundir import RunLock, RunPaths, claim_run_folder
 from .checkpoint import save_checkpoint, load_checkpoint
 
 # %% auto #0
@@ -259,17 +259,8 @@ def train_unet(mu:torch.Tensor, sigma:torch.Tensor, # (N, C_z, d, h, w) latent G
 # %% ../../nbs/28_train.generator.ipynb #7d266241
 def _prepare_out(out:Path, resume:bool, overwrite:bool) -> bool:
     "Refuse to clobber a generator folder unless asked; return whether an existing run is resumed."
-    content = [f for f in out.iterdir() if f.name != 'run.lock'] if out.exists() else []
-    if not content: return False
-    is_gen = (out/'config.json').exists() and load_json(out/'config.json').get('kind') == 'generator'
-    if resume:
-        if not is_gen: raise FileExistsError(f'{out}: resume needs a generator run folder (config.json of kind "generator"); this one is not')
-        return True
-    if overwrite:
-        if not is_gen: raise FileExistsError(f'{out}: not a generator run folder; refusing to delete it with overwrite')
-        for f in content: shutil.rmtree(f) if f.is_dir() else f.unlink()
-        return False
-    raise FileExistsError(f'{out}: a generator run already exists; resume=True (--resume) continues it, overwrite=True (--overwrite) starts again')
+    is_gen = lambda p: (p/'config.json').exists() and load_json(p/'config.json').get('kind') == 'generator'
+    return claim_run_folder(out, resume, overwrite, is_run=is_gen, what='generator run')
 
 def _split_table(data:str, cfg:GenTrainConfig) -> pd.DataFrame:
     "The cohort with normalised labels and a subject-level train/test split."

@@ -23,7 +23,7 @@ from ..models.registry import MODELS, create_model, list_models
 from ..models.vit3d import ViT3d
 from ..models.mae import MAE3d, MAE3dConfig, plot_reconstruction
 from ..metrics import write_report_html
-from ..rundir import RunLock, RunBusyError
+from ..rundir import RunLock, RunBusyError, claim_run_folder
 from .schedule import make_optimizer, make_schedule, set_lr
 from .checkpoint import save_checkpoint, load_checkpoint, set_rng_state, unwrap_model
 from .loop import JsonlLog, read_log, NonFiniteLossError, autocast_ctx
@@ -345,14 +345,6 @@ def _write_report(out:Path, m, dl, dev, metrics:dict) -> Path:
     return write_report_html(out/'report.html', f'neurovit_nb pre-training: {out.name}', sections)
 
 # %% ../../nbs/27_train.pretrain.ipynb #366b1c5d
-def _check_out(out:Path, resume:bool, overwrite:bool) -> bool:
-    "Whether this continues an existing run; refuse to clobber one unless asked."
-    if not (out.exists() and any(out.iterdir())): return False
-    if not (out/'config.json').exists(): raise FileExistsError(f'{out}: not empty and not a run folder (no config.json); choose another folder')
-    if resume: return True
-    if overwrite: shutil.rmtree(out); return False
-    raise FileExistsError(f'{out}: a run folder already exists; use --resume to continue it or --overwrite to start again')
-
 def pretrain_run(cfg:PretrainConfig, # what to pre-train, on what
                  out:str|Path='runs/pretrain', # run folder
                  resume:bool=False, # continue from checkpoints/last.pt (a finished run only reports)
@@ -364,8 +356,8 @@ def pretrain_run(cfg:PretrainConfig, # what to pre-train, on what
     out, log = Path(out), get_logger('neurovit_nb.train')
     env = init_distributed()
     try:
-        existing = _check_out(out, resume, overwrite) if is_main_process() else resume
-        lock = RunLock(out).acquire() if is_main_process() else None  # one live process per run folder
+        lock = RunLock(out).acquire() if is_main_process() else None  # one live process per run folder, before anything is deleted
+        existing = claim_run_folder(out, resume, overwrite, what='pre-training run') if is_main_process() else resume
         if existing:
             cfg = PretrainConfig.from_dict(load_json(out/'config.json')['pretrain'])
             if (out/'metrics.json').exists(): return load_json(out/'metrics.json')

@@ -26,7 +26,7 @@ from ..metrics import (subject_metrics, metrics_table, aggregate_by_subject, cho
 from .loop import TrainConfig, fit, predict, class_weights_from_labels, NonFiniteLossError
 from .checkpoint import load_checkpoint, CheckpointError
 from .distributed import init_distributed, cleanup_distributed, is_main_process, shard_loader, wrap_ddp, barrier, get_world_size
-from ..rundir import (RUN_FILES, PRED_COLS, RunPaths, RunLock, RunBusyError, write_predictions, write_run_report,
+from ..rundir import (claim_run_folder, RUN_FILES, PRED_COLS, RunPaths, RunLock, RunBusyError, write_predictions, write_run_report,
                                 Run, load_run, read_log, plot_training_curves)  # the last four: the run folder's readers, importable from here too
 from .pretrain import resolve_pretrained
 
@@ -311,21 +311,6 @@ def baseline_comparison(images:pd.DataFrame, # the model's predictions, one row 
     return out | {'result': 'ties' if d['p_value'] >= alpha else 'beats' if d['diff'] > 0 else 'loses', 'delong': d, 'sentence': sentence}
 
 # %% ../../nbs/25_train.runs.ipynb #f52ba720
-def _check_out(out:Path, resume:bool, overwrite:bool) -> bool:
-    "Refuse to clobber an existing run unless asked; return whether it is a resume of an existing run."
-    p = RunPaths(out)
-    content = [f for f in out.iterdir() if f.name != RUN_FILES['lock']] if out.exists() else []
-    # a folder holding only a prepared split table is a new run on that split (`prepare_data` reuses splits.csv): sweeps share one split this way
-    if not content or [f.name for f in content] == ['splits.csv']: return False
-    if resume:
-        if not p.is_run(): raise FileExistsError(f'{out}: --resume needs a run folder with config.json; this one has none')
-        return True
-    if overwrite:
-        if not p.is_run(): raise FileExistsError(f'{out}: not a run folder (no config.json); refusing to delete it with --overwrite')
-        for f in content: shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()  # the lock stays: this process holds it
-        return False
-    raise FileExistsError(f'{out}: a run folder already exists; use --resume to continue it or --overwrite to start again')
-
 def train_run(cfg:RunConfig, # data, task, model, preprocessing, split settings
               train_cfg:TrainConfig|None=None, # loop settings
               out:str|Path='runs/run', # run folder
@@ -346,7 +331,7 @@ def _train_run(cfg:RunConfig, train_cfg:TrainConfig|None, out:Path, resume:bool,
                augment_cfg:AugmentConfig|None, env:dict) -> dict:
     "The body of `train_run`, run while holding the folder's lock."
     p, log = RunPaths(out), get_logger('neurovit_nb.train')
-    existing = _check_out(out, resume, overwrite) if is_main_process() else resume
+    existing = claim_run_folder(out, resume, overwrite) if is_main_process() else resume
     stored = load_json(p.config) if existing else {}
     if existing:
         cfg, train_cfg = RunConfig.from_dict(stored['run']), TrainConfig.from_dict(stored['train'])
