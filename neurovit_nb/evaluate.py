@@ -4,13 +4,12 @@
 
 # %% ../nbs/30_evaluate.ipynb #dca76ab5
 from __future__ import annotations
-import sys
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader
-from .core import ConfigError, get_device, get_logger, load_json, save_json
+from .core import get_device, get_logger, load_json, save_json
 from .data.cohort import TASKS, Task, get_task, load_cohort, apply_task, mark_external
 from .data.preprocess import VolumeCache
 from .data.loaders import VolumeDataset

@@ -19,7 +19,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 import neurovit_nb
-from .core import ConfigError, atomic_write, get_device, get_logger, load_json, save_json
+from .core import ConfigError, atomic_write, get_device, load_json, save_json
 from .data.cohort import load_cohort, load_splits
 from .data.io import load_nifti, save_nifti
 from .data.preprocess import PrepConfig, VolumeCache

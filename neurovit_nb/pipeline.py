@@ -4,12 +4,12 @@
 
 # %% ../nbs/90_pipeline.ipynb #ef806f70
 from __future__ import annotations
-import sys, time
+import time
 from pathlib import Path
-from .core import ConfigError, get_logger, load_json
+from .core import get_logger, load_json
 from .data.synthetic import write_synthetic_bids
 from .metrics import metrics_table
-from .train.loop import TrainConfig, NonFiniteLossError
+from .train.loop import TrainConfig
 from .train.runs import DEFAULTS, RunConfig, train_run, scale_warmup
 
 # %% auto #0

@@ -16,7 +16,7 @@ from .core import get_logger, load_json, atomic_write
 from .data.cohort import TASKS, Task, get_task, load_splits
 from .data.preprocess import PrepConfig, VolumeCache
 from .models.registry import create_model
-from .metrics import aggregate_by_subject, roc_figure, confusion_figure, reliability_figure, metrics_table, write_report_html
+from .metrics import aggregate_by_subject, roc_figure, confusion_figure, reliability_figure, write_report_html
 from .train.checkpoint import load_checkpoint
 
 # %% auto #0

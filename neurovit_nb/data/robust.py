@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from ..core import Config, ConfigError, atomic_write, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
-from .synthetic import Region, _template_path, _gauss, _rotation, _version, _pool, _BIDS_VERSION
+from .synthetic import Region, template_path, region_gauss, rotation_matrix, generator_version, process_pool, BIDS_VERSION
 
 # %% auto #0
 __all__ = ['ROBUST_REGIONS', 'LOBES', 'ROBUST_PRESETS', 'RobustRecipe', 'robust_presets_table', 'to_template',
@@ -113,9 +113,9 @@ _CENTRE = np.array([0., -18., 8.], np.float32)  # middle of the brain in MNI mm
 def _tissue_maps() -> tuple[torch.Tensor, np.ndarray]:
     "MNI152 tissue maps at 2 mm `(1, 4, X, Y, Z)` (CSF, grey matter, white matter, brain) and their voxel -> mm affine."
     import nibabel as nib
-    img = nib.load(_template_path('t1'))
+    img = nib.load(template_path('t1'))
     t1 = img.get_fdata(dtype=np.float32); t1 /= t1.max()
-    gm, wm = (nib.load(_template_path(k)).get_fdata(dtype=np.float32) for k in ('gm', 'wm'))
+    gm, wm = (nib.load(template_path(k)).get_fdata(dtype=np.float32) for k in ('gm', 'wm'))
     gm, wm = gm / max(gm.max(), 1.), wm / max(wm.max(), 1.)  # nilearn's copies are stored as 0-255
     brain = (t1 > 0.2).astype(np.float32)  # the brain mask as nilearn derives it
     s = np.maximum(gm + wm, 1.); gm, wm = gm / s * brain, wm / s * brain
@@ -207,7 +207,7 @@ def _effect_maps(lobe_names:tuple):
     csf, gm, wm, brain = t[0].numpy()
     ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (ndi.uniform_filter(brain, size=5) < 0.85)  # outer grey matter
     mm = nib.affines.apply_affine(affine, np.stack(np.meshgrid(*[np.arange(n) for n in brain.shape], indexing='ij'), -1)).astype(np.float32)
-    both = lambda r: np.stack([_gauss(mm, r, s) for s in range(len(r.centres()))], -1)  # (X, Y, Z, sides)
+    both = lambda r: np.stack([region_gauss(mm, r, s) for s in range(len(r.centres()))], -1)  # (X, Y, Z, sides)
     reg = {r.name: r for r in ROBUST_REGIONS}
     lobes = np.stack([both(LOBES[l]) * ribbon[..., None] for l in lobe_names])
     ento = both(reg['entorhinal']) * gm[..., None]
@@ -243,7 +243,7 @@ def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
     cshape = tuple(int(np.ceil(e / 4)) + 1 for e in ext); step = ext / (np.array(cshape) - 1)
     p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) + float(affine[i, 3]) for i, (e, n) in enumerate(zip(ext, cshape))], indexing='ij'), -1)
     # scanner -> subject (pose, head size) -> base brain (diffeomorphic anatomy) -> MNI
-    rot = _rotation(rng_s.normal(0, np.deg2rad(recipe.rotation_deg), 3)).astype(np.float32)
+    rot = rotation_matrix(rng_s.normal(0, np.deg2rad(recipe.rotation_deg), 3)).astype(np.float32)
     shift = rng_s.normal(0, recipe.shift_mm, 3).astype(np.float32)
     head = np.array([row['head_x'], row['head_y'], row['head_z']], np.float32) * (1 - 0.01 * max(age_dev, -1))
     u = ((p - _CENTRE - shift) @ rot) / head + _CENTRE  # (x, y, z, 3)
@@ -306,8 +306,8 @@ def _write_robust_star(args): return _write_robust_subject(*args)
 
 def _write_robust_metadata(root:Path, design:pd.DataFrame, recipe:RobustRecipe, seed:int):
     "Dataset description, participants (sex, age, site, diagnosis), README and the ground-truth effects table."
-    gen = [{'Name': 'neurovit_nb.data.robust', 'Version': _version(), 'Description': f'robustness cohort {recipe.name}: {recipe.description}'}]
-    save_json({'Name': f'neurovit_nb {recipe.name} cohort (seed {seed})', 'BIDSVersion': _BIDS_VERSION, 'DatasetType': 'raw',
+    gen = [{'Name': 'neurovit_nb.data.robust', 'Version': generator_version(), 'Description': f'robustness cohort {recipe.name}: {recipe.description}'}]
+    save_json({'Name': f'neurovit_nb {recipe.name} cohort (seed {seed})', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'raw',
                'License': 'CC0 (synthetic; MNI152 2009 template (c) McConnell Brain Imaging Centre, see nilearn)', 'GeneratedBy': gen}, root/'dataset_description.json')
     base = design.groupby('subject', sort=True).first().reset_index()
     pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site, 'diagnosis': base.diagnosis}).to_csv(root/'participants.tsv', sep='\t', index=False)
@@ -319,7 +319,7 @@ def _write_robust_metadata(root:Path, design:pd.DataFrame, recipe:RobustRecipe, 
         f.write(f'Robustness cohort {recipe.name} made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {recipe.spacing} mm): {recipe.description}.\n'
                 'Ground-truth effect masks and per-session effect parameters are in derivatives/groundtruth.\n')
     gt = root/'derivatives'/'groundtruth'
-    save_json({'Name': 'ground truth of the robustness effects', 'BIDSVersion': _BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen}, gt/'dataset_description.json')
+    save_json({'Name': 'ground truth of the robustness effects', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen}, gt/'dataset_description.json')
     design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
 
 # %% ../../nbs/08_data.robust.ipynb #ae2b3116
@@ -334,7 +334,7 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
     if preset not in ROBUST_PRESETS: raise ConfigError(f'preset: unknown {preset!r}; choose from {sorted(ROBUST_PRESETS)}')
     if n_subjects < 2: raise ConfigError(f'n_subjects: need >= 2 (one CN and one AD), got {n_subjects}')
     recipe, out = ROBUST_PRESETS[preset].replace(**overrides) if overrides else ROBUST_PRESETS[preset], Path(out)
-    record = {'generator': 'neurovit_nb.data.robust', 'version': _version(), 'preset': preset, 'n_subjects': n_subjects, 'seed': seed, 'recipe': recipe.to_dict()}
+    record = {'generator': 'neurovit_nb.data.robust', 'version': generator_version(), 'preset': preset, 'n_subjects': n_subjects, 'seed': seed, 'recipe': recipe.to_dict()}
     stamp = out/'code'/'neurovit_robust.json'
     if out.exists() and any(out.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out
@@ -350,7 +350,7 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
         _tissue_maps(); _effect_maps(tuple(recipe.lobes))  # once, before forking
         if n_workers <= 1: n_img = sum(map(_write_robust_star, jobs))
         else:
-            with _pool(n_workers) as ex: n_img = sum(ex.map(_write_robust_star, jobs))
+            with process_pool(n_workers) as ex: n_img = sum(ex.map(_write_robust_star, jobs))
         save_json(record, tmp/'code'/'neurovit_robust.json')  # written last: marks a complete cohort
         if out.exists(): out.rmdir()
         os.replace(tmp, out)

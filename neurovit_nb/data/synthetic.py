@@ -58,7 +58,7 @@ def regions_table() -> pd.DataFrame:
 _TEMPLATE_FILES = {'t1': 'mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz', 'gm': 'mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz',
                    'wm': 'mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz'}
 
-def _template_path(name:str) -> Path:
+def template_path(name:str) -> Path:
     "Path of a template file inside the installed nilearn (found without importing nilearn, which takes seconds)."
     import importlib.util
     spec = importlib.util.find_spec('nilearn')
@@ -69,7 +69,7 @@ def _template_path(name:str) -> Path:
         path = Path({'t1': nd.MNI152_FILE_PATH, 'gm': nd.GM_MNI152_FILE_PATH, 'wm': nd.WM_MNI152_FILE_PATH}[name])
     return path
 
-def _gauss(coords, region, side):
+def region_gauss(coords, region, side):
     "A region's Gaussian weight at `coords` (..., 3) mm, for one side (0: as given, 1: mirrored)."
     c = np.array(region.centres()[side], np.float32); sg = np.array(region.sigma, np.float32)
     return np.exp(-0.5 * (((coords - c) / sg)**2).sum(-1))
@@ -78,9 +78,9 @@ def _compute_template_arrays(pool:int):
     "Template channels (t1, t1 x ribbon x cortical-AD-region left/right, t1 x ribbon), label codes and affine, pooled by `pool`."
     from scipy import ndimage as ndi
     import nibabel as nib
-    img = nib.load(_template_path('t1'))
+    img = nib.load(template_path('t1'))
     x = [img.get_fdata(dtype=np.float32)]; x[0] /= x[0].max()
-    x += [nib.load(_template_path(k)).get_fdata(dtype=np.float32) for k in ('gm', 'wm')]
+    x += [nib.load(template_path(k)).get_fdata(dtype=np.float32) for k in ('gm', 'wm')]
     x.append((x[0] > 0.2).astype(np.float32))  # the brain mask as nilearn derives it (`load_mni152_brain_mask`)
     x[0] *= x[3]
     affine = img.affine.copy()
@@ -94,9 +94,9 @@ def _compute_template_arrays(pool:int):
     ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (depth < 0.8)
     mm = nib.affines.apply_affine(affine, np.stack(np.meshgrid(*[np.arange(n) for n in t1.shape], indexing='ij'), -1)).astype(np.float32)
     reg = {r.name: r for r in REGIONS}
-    ctx = [np.minimum(sum(_gauss(mm, reg[n], side) for n in ('temporal_cortex', 'parietal_cortex', 'precuneus')), 1) for side in (0, 1)]
-    deep = sum(_gauss(mm, reg[n], side) for n in ('hippocampus', 'amygdala', 'ventricle_frontal', 'ventricle_posterior') for side in (0, 1))
-    sex = sum(_gauss(mm, reg[n], side) for n in ('putamen', 'anterior_cingulate') for side in (0, 1))
+    ctx = [np.minimum(sum(region_gauss(mm, reg[n], side) for n in ('temporal_cortex', 'parietal_cortex', 'precuneus')), 1) for side in (0, 1)]
+    deep = sum(region_gauss(mm, reg[n], side) for n in ('hippocampus', 'amygdala', 'ventricle_frontal', 'ventricle_posterior') for side in (0, 1))
+    sex = sum(region_gauss(mm, reg[n], side) for n in ('putamen', 'anterior_cingulate') for side in (0, 1))
     in_brain = brain > 0.5
     ad = (deep > 0.15) | ((ctx[0] + ctx[1]) * ribbon > 0.15)  # deep regions: out to ~2 sigma, where displacements are still >= 0.3 a sigma
     labels = in_brain * (1 + 2 * ad + 4 * ((sex > 0.3) & ~ad))  # bit codes (AD wins where regions touch), sampled with nearest neighbour
@@ -108,8 +108,8 @@ def _template_cache_file(pool:int) -> Path|None:
     "Where the prepared template for `pool` is kept between runs (None: caching off)."
     root = os.environ.get('NEUROVIT_CACHE', str(Path.home()/'.cache'/'neurovit_nb'))
     if root.lower() in ('', '0', 'off', 'none'): return None
-    files = [_template_path(k) for k in ('t1', 'gm', 'wm')]
-    key = repr((pool, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files], REGIONS, inspect.getsource(_compute_template_arrays), inspect.getsource(_gauss)))
+    files = [template_path(k) for k in ('t1', 'gm', 'wm')]
+    key = repr((pool, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files], REGIONS, inspect.getsource(_compute_template_arrays), inspect.getsource(region_gauss)))
     return Path(root)/f'mni152_pool{pool}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz'
 
 @functools.lru_cache(maxsize=4)
@@ -213,7 +213,7 @@ def output_grid(spacing:float=2.0, # voxel size (mm)
     return shape, affine, f
 
 # %% ../../nbs/02_data.synthetic.ipynb #f54a09bb
-def _rotation(angles):
+def rotation_matrix(angles):
     "3x3 rotation matrix from small angles (radians) about x, y, z."
     (cx, cy, cz), (sx, sy, sz) = np.cos(angles), np.sin(angles)
     rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]]); ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
@@ -276,7 +276,7 @@ def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
     left = float(row['asymmetry']); sides = np.array([left, 2 - left], np.float32)
     # the subject's affine, from template to image: p = c + s R (u - c) + t (head size, age and AD atrophy, pose)
     scale = float(row['head_scale']) * (1 - 0.015 * max(age_dev, -1)) * (1 - 0.01 * sev * es)
-    rot = _rotation(rng_s.normal(0, np.deg2rad(2), 3)).astype(np.float32); shift = rng_s.normal(0, 1.5, 3).astype(np.float32)
+    rot = rotation_matrix(rng_s.normal(0, np.deg2rad(2), 3)).astype(np.float32); shift = rng_s.normal(0, 1.5, 3).astype(np.float32)
     # coarse grid of output points p (mm) and their template positions u = c + R^T (p - c - t) / s
     cshape = tuple((n - 1) // f + 1 for n in shape); step = f * cfg.spacing
     p = _coarse_points(cfg.spacing)
@@ -323,9 +323,10 @@ def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
     return x.round_().to(torch.int16).numpy(), ((codes >> 1) & inside).numpy(), ((codes >> 2) & inside).numpy()
 
 # %% ../../nbs/02_data.synthetic.ipynb #2984a5b4
-_BIDS_VERSION = '1.9.0'
+BIDS_VERSION = '1.9.0'
 
-def _version():
+def generator_version() -> str:
+    "The installed package version, recorded with every generated cohort."
     from importlib.metadata import version, PackageNotFoundError
     try: return version('neurovit_nb')
     except PackageNotFoundError: return 'unknown'
@@ -348,7 +349,7 @@ def _write_subject(root:Path, rows:list[dict], cfg:SynthConfig) -> int:
 
 def _write_subject_star(args): return _write_subject(*args)
 
-def _pool(n_workers:int):
+def process_pool(n_workers:int):
     "A process pool; fork where available so workers inherit the loaded template instead of reading it again."
     ctx = mp.get_context('fork') if 'fork' in mp.get_all_start_methods() else mp.get_context()
     return ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=torch.set_num_threads, initargs=(1,))
@@ -356,8 +357,8 @@ def _pool(n_workers:int):
 # %% ../../nbs/02_data.synthetic.ipynb #121f91e9
 def _write_metadata(root:Path, design:pd.DataFrame, cfg:SynthConfig):
     "The dataset-level BIDS files: descriptions, participants, README, and the ground-truth effects table."
-    gen = [{'Name': 'neurovit_nb.data.synthetic', 'Version': _version(), 'Description': 'MNI152 template warped with known age, sex and AD effects'}]
-    save_json({'Name': f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'BIDSVersion': _BIDS_VERSION, 'DatasetType': 'raw',
+    gen = [{'Name': 'neurovit_nb.data.synthetic', 'Version': generator_version(), 'Description': 'MNI152 template warped with known age, sex and AD effects'}]
+    save_json({'Name': f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'raw',
                'License': 'CC0 (synthetic; MNI152 2009 template (c) McConnell Brain Imaging Centre, see nilearn)', 'GeneratedBy': gen},
               root/'dataset_description.json')
     base = design.groupby('subject', sort=True).first().reset_index()
@@ -371,7 +372,7 @@ def _write_metadata(root:Path, design:pd.DataFrame, cfg:SynthConfig):
         f.write(f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {cfg.spacing} mm, MNI152 space).\n'
                 'Ground-truth effect masks and per-session effect parameters are in derivatives/groundtruth.\n')
     gt = root/'derivatives'/'groundtruth'
-    save_json({'Name': 'ground truth of the synthetic effects', 'BIDSVersion': _BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen},
+    save_json({'Name': 'ground truth of the synthetic effects', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen},
               gt/'dataset_description.json')
     design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
 
@@ -391,7 +392,7 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
     out_dir = Path(out_dir)
     cfg = SynthConfig(n_subjects=n_subjects, seed=seed, spacing=spacing, effect_size=effect_size, sex_effect=sex_effect,
                       max_sessions=max_sessions, frac_longitudinal=frac_longitudinal, **kwargs)
-    record = {'generator': 'neurovit_nb.data.synthetic', 'version': _version(), 'config': cfg.to_dict()}
+    record = {'generator': 'neurovit_nb.data.synthetic', 'version': generator_version(), 'config': cfg.to_dict()}
     stamp = out_dir/'code'/'neurovit_synth.json'
     if out_dir.exists() and any(out_dir.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out_dir  # already made with these arguments
@@ -410,7 +411,7 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         load_template(cfg.spacing)  # once, before forking
         if n_workers == 0: n_img = sum(map(_write_subject_star, jobs))
         else:
-            with _pool(n_workers) as ex: n_img = sum(ex.map(_write_subject_star, jobs, chunksize=max(1, len(jobs) // (8 * n_workers))))
+            with process_pool(n_workers) as ex: n_img = sum(ex.map(_write_subject_star, jobs, chunksize=max(1, len(jobs) // (8 * n_workers))))
         save_json(record, tmp/'code'/'neurovit_synth.json')  # written last: its presence marks a complete cohort
         if out_dir.exists(): out_dir.rmdir()  # an empty folder the user made for it
         os.replace(tmp, out_dir)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from ..core import get_device, get_logger, save_json
+from ..core import get_logger, save_json
 from ..data.io import save_nifti
 from .attention import METHODS, as_batch, attribute, available_methods, map_to_image_space
 from .viz import brain_mask, display_map, plot_map, save_figure, save_html_viewer

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/16_models.generative.ipynb #35383ba5
 from __future__ import annotations
-import math
 from dataclasses import dataclass
 import numpy as np
 import torch

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/51_scaling.sweep.ipynb #d67320aa
 from __future__ import annotations
-import contextlib, json, os, re, shutil, time, traceback
+import json, os, re, shutil, time, traceback
 from pathlib import Path
 import numpy as np
 import pandas as pd

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/28_train.generator.ipynb #e8142091
 from __future__ import annotations
-import json, shutil, time
+import json, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np

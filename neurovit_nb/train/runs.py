@@ -23,9 +23,9 @@ from ..models.vit3d import LoadReport, load_pretrained
 from ..models.linear import BASELINES, volumes_to_matrix, fit_baselines, baseline_scores
 from ..metrics import (subject_metrics, metrics_table, aggregate_by_subject, choose_threshold, expected_calibration_error,
                                  delong_test, compare_to_baselines, threshold_warning)
-from .loop import TrainConfig, fit, predict, class_weights_from_labels, NonFiniteLossError
-from .checkpoint import load_checkpoint, CheckpointError
-from .distributed import init_distributed, cleanup_distributed, is_main_process, shard_loader, wrap_ddp, barrier, get_world_size
+from .loop import TrainConfig, fit, predict, class_weights_from_labels
+from .checkpoint import load_checkpoint
+from .distributed import init_distributed, cleanup_distributed, is_main_process, shard_loader, wrap_ddp, barrier
 from ..rundir import (claim_run_folder, RUN_FILES, PRED_COLS, RunPaths, RunLock, RunBusyError, write_predictions, write_run_report,
                                 Run, load_run, read_log, plot_training_curves)  # the last four: the run folder's readers, importable from here too
 from .pretrain import resolve_pretrained
