@@ -425,7 +425,8 @@ def benchmark_step_time(cfg:PretrainConfig|None=None, # encoder, input size and 
     opts = {k: make_optimizer(m, 1e-4) for k, (m, _) in runs.items()}
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     def one(k):
-        loss = runs[k][1](); opts[k].zero_grad(set_to_none=True); loss.backward(); opts[k].step()
+        with autocast_ctx(dev, 'auto'): loss = runs[k][1]()  # bf16 on a GPU, as training runs
+        opts[k].zero_grad(set_to_none=True); loss.float().backward(); opts[k].step()
     for k in runs: one(k); one(k)  # warm-up
     wall, cpu = {k: [] for k in runs}, {k: [] for k in runs}
     for _ in range(repeats):
