@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, contextlib, dataclasses, json, os, re, sys, typing
 from pathlib import Path
 from fastcore.docments import docments
-from fastcore.script import anno_parser
+from fastcore.script import anno_parser, Param
 from .core import Config, ConfigError
 
 # %% auto #0
@@ -388,7 +388,7 @@ def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image
 
 # %% ../nbs/95_cli.ipynb #6b5b5bc8
 @command
-def neurovit_sweep(spec:str=None, # sweep spec: a YAML or JSON file (see --example)
+def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)', str, opt=False, nargs='?')=None, # sweep spec: a YAML or JSON file (see --example)
                    out:str='sweeps/sweep', # sweep folder: one run folder per cell, results.csv and report.html (rerunning resumes)
                    executor:str='local', # 'local' (cells in parallel processes here) or 'slurm' (a job array through submitit)
                    n_parallel:int=1, # local: cells at once (the CPU threads are divided between them)

@@ -4,11 +4,12 @@
 
 # %% ../nbs/20_metrics.ipynb #bc767229
 from __future__ import annotations
-import base64, datetime, html, io, re
+import base64, contextlib, datetime, html, io, os, re
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.offline
 from matplotlib.figure import Figure
 from scipy import optimize, special, stats
 from sklearn import metrics as skm
@@ -20,7 +21,7 @@ from .core import atomic_write, get_logger
 __all__ = ['METRICS', 'binary_metrics', 'bootstrap_metrics', 'metrics_table', 'aggregate_by_subject', 'subject_metrics',
            'delong_test', 'roc_figure', 'confusion_figure', 'calibration_figure', 'expected_calibration_error',
            'reliability_figure', 'fit_temperature', 'apply_temperature', 'choose_threshold', 'threshold_warning',
-           'compare_to_baselines', 'write_report_html']
+           'compare_to_baselines', 'shared_plotlyjs', 'write_report_html']
 
 # %% ../nbs/20_metrics.ipynb #99d7432a
 METRICS = ('auc', 'balanced_accuracy', 'sensitivity', 'specificity', 'f1', 'brier')
@@ -476,12 +477,32 @@ table.table{border-collapse:collapse;font-size:.92em;margin:.5em 0} .table th,.t
 .figure{display:inline-block;vertical-align:top} img{max-width:100%}"""
 
 # %% ../nbs/20_metrics.ipynb #6e302831
+_SHARED_PLOTLYJS = []  # folders set by `shared_plotlyjs`, innermost last
+
+@contextlib.contextmanager
+def shared_plotlyjs(folder:str|Path, # where the one copy of plotly.js lives (written the first time it is needed)
+                   ):
+    "Within the block, reports load plotly.js from one file in `folder` instead of embedding their own copy."
+    _SHARED_PLOTLYJS.append(Path(folder))
+    try: yield Path(folder)
+    finally: _SHARED_PLOTLYJS.pop()
+
+def _plotlyjs_src(folder:Path, page:Path) -> str:
+    "The relative address of `folder/plotly.min.js` from `page`, writing the file once."
+    js = folder/'plotly.min.js'
+    if not js.exists():
+        with atomic_write(js, 'wb') as f: f.write(plotly.offline.get_plotlyjs().encode('utf-8'))
+    return os.path.relpath(js.absolute(), Path(page).absolute().parent)
+
 def write_report_html(path:str|Path, # the .html file to write (replaced atomically)
                       title:str, # page title
                       sections:list, # (heading, content) pairs, in order
+                      plotlyjs_dir:str|Path|None=None, # share one plotly.js in this folder (default: the `shared_plotlyjs` folder, else inline)
                      ) -> Path:
-    "Write a self-contained HTML report that opens offline."
-    state = {'plotlyjs': False}
+    "Write an HTML report that opens offline."
+    folder = plotlyjs_dir or (_SHARED_PLOTLYJS[-1] if _SHARED_PLOTLYJS else None)
+    head = f'<script src="{html.escape(_plotlyjs_src(Path(folder), Path(path)))}"></script>' if folder else ''
+    state = {'plotlyjs': bool(folder)}
     body = []
     for i, sec in enumerate(sections):
         if not (isinstance(sec, (tuple, list)) and len(sec) == 2): raise ValueError(f'sections[{i}]: expected a (heading, content) pair, got {type(sec).__name__}')
@@ -489,7 +510,7 @@ def write_report_html(path:str|Path, # the .html file to write (replaced atomica
         body.append(f'<section><h2>{html.escape(str(heading))}</h2>\n{_render_content(content, str(heading), state)}\n</section>')
     stamp = datetime.datetime.now().strftime('%Y-%m-%d %H:%M')
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>{head}</head>\n'
             f'<body><h1>{html.escape(title)}</h1>\n' + '\n'.join(body) +
             f'\n<footer>neurovit_nb {getattr(neurovit_nb, "__version__", "")}, {stamp}</footer></body></html>\n')
     with atomic_write(path, 'wb') as f: f.write(page.encode('utf-8'))

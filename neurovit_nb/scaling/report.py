@@ -11,11 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from ..core import load_json
 from ..metrics import write_report_html
-from .fit import (cell_predictions, scaling_points, fit_curves, fits_table, extrapolation_check, subjects_for_auc,
+from .sweep import sweep_history
+from .fit import (_cell_metric, cell_predictions, scaling_points, fit_curves, fits_table, extrapolation_check, subjects_for_auc,
                                      plot_scaling_curves, plot_data_model, ExtrapolationWarning)
 
 # %% auto #0
-__all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report']
+__all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report', 'sweep_predictions', 'auc_gains', 'auc_summary']
 
 # %% ../../nbs/52_scaling.report.ipynb #b38010e6
 GROUP = ('cohort', 'model', 'strategy')
@@ -50,10 +51,6 @@ def plan_table(fits:dict, # from `fit_curves` with metric='error'
     return pd.DataFrame(rows)
 
 # %% ../../nbs/52_scaling.report.ipynb #bdd0ba9e
-def _fig_html(fig:go.Figure, first:bool) -> str:
-    "A plotly figure as an HTML fragment; plotly.js comes from the CDN, once per page."
-    return fig.to_html(full_html=False, include_plotlyjs='cdn' if first else False, config={'displaylogo': False})
-
 def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `collect_results`)
                        n_boot:int=200, # bootstrap replicates of the fits
                        targets:tuple=(0.8, 0.9), # target AUCs of the sample-size plan
@@ -68,6 +65,9 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
                'cohorts': ', '.join(map(str, res.cohort.unique())), 'training-set sizes': ', '.join(map(str, sorted(res.n_train.unique()))),
                'models': ', '.join(map(str, res.model.unique())), 'strategies': ', '.join(map(str, res.strategy.unique())),
                'seeds': ', '.join(map(str, sorted(res.seed.unique()))), 'training time (min, all cells)': round(res.time_s.sum() / 60, 1)}
+    hist = sweep_history(out)
+    if len(hist): summary |= {'run_sweep calls': len(hist), 'wall time of the calls (min)': round(hist.seconds.sum() / 60, 1),
+                              'machine of the last call': f"{hist.host.iloc[-1]}, {hist.cpus.iloc[-1]} CPUs, {hist.executor.iloc[-1]}"}
     sections = [('Summary', summary)]
     prep = {c: load_json(p) for c in res.cohort.unique() if (p := out/'cohorts'/str(c)/'prep.json').exists()}
     if prep: sections.append(('Preprocessing (once per cohort, before the cells)', pd.DataFrame(
@@ -76,31 +76,30 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
     if len(table): sections.append(('Test AUC per training-set size (mean over seeds; CI: mean of the cells\' bootstrap bounds)', table))
     done = res[res.status == 'done']
     fittable = done.groupby(list(GROUP)).n_train.nunique().ge(3)
-    first = True
     if len(done) and fittable.any():
         keep = done.set_index(list(GROUP)).index.isin(fittable[fittable].index)
         preds = cell_predictions(done[keep], root=out)
         fits = fit_curves(preds, 'error', GROUP, n_boot=n_boot, seed=seed)
         loss_fits = fit_curves(preds, 'loss', GROUP, n_boot=n_boot, seed=seed)
         pts = scaling_points(preds, 'error', GROUP)
-        sections.append(('Scaling curves: 1 - AUC (bands: 95% bootstrap over seeds and test subjects; dashed: extrapolation)', _fig_html(plot_scaling_curves(pts, fits), first)))
-        first = False
+        sections.append(('Scaling curves: 1 - AUC (bands: 95% bootstrap over seeds and test subjects; dashed: extrapolation)', plot_scaling_curves(pts, fits)))
         sections.append(('Fits of 1 - AUC = a n^-b + c (95% bootstrap intervals)', fits_table(fits, GROUP)))
-        sections.append(('Scaling curves: test log loss', _fig_html(plot_scaling_curves(scaling_points(preds, 'loss', GROUP), loss_fits, metric='loss'), first)))
+        sections.append(('Scaling curves: test log loss', plot_scaling_curves(scaling_points(preds, 'loss', GROUP), loss_fits, metric='loss')))
         sections.append(('Fits of the log loss', fits_table(loss_fits, GROUP)))
         ex = extrapolation_check(preds, 'error', GROUP)
         if len(ex): sections.append(('Extrapolation check: fitted without the largest size, then predicting it', ex))
         sections.append(('Training subjects needed for a target AUC', plan_table(fits, targets)))
         n_params = done.groupby('model').n_params.first().dropna().to_dict() if 'n_params' in done else {}
         if len(n_params) >= 2:
-            sections.append(('Data x model size', _fig_html(plot_data_model(pts, n_params), first)))
+            sections.append(('Data x model size', plot_data_model(pts, n_params)))
     elif len(done):
         sections.append(('Scaling curves', 'Fits need at least three training-set sizes with finished cells per model and strategy.'))
     failed = res[res.status == 'failed']
     if len(failed): sections.append((f'Failed cells ({len(failed)}; error.txt in each folder; rerun with retry_failed=True)', failed[['run_dir', 'error']]))
     sections.append(('All cells', res.drop(columns=[c for c in ('error',) if c in res])))
     if spec: sections.append(('Spec', f'<pre>{json.dumps(spec, indent=2)}</pre>'))
-    return write_report_html(out/'report.html', f"neurovit_nb scaling sweep: {spec.get('name', out.name)}", sections)
+    return write_report_html(out/'report.html', f"neurovit_nb scaling sweep: {spec.get('name', out.name)}", sections,
+                             plotlyjs_dir=out/'assets')  # the same plotly.js file as the cells' reports
 
 # %% ../../nbs/52_scaling.report.ipynb #b1bd8571
 def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1, 2)) -> Path:
@@ -120,3 +119,84 @@ def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1
     res.loc[len(res)] = dict(cohort='synth', n_train=320, model='small', strategy='scratch', seed=9, run_dir='cells/x', status='failed', error='RuntimeError: out of memory')
     res.to_csv(out/'results.csv', index=False)
     return out
+
+# %% ../../nbs/52_scaling.report.ipynb #34517af9
+def sweep_predictions(out:str|Path, # sweep folder (its results.csv and the cells it names)
+                      split:str='test', # which split's predictions
+                      baselines:bool=True, # also the linear baselines each cell fitted on its own training subset
+                     ) -> pd.DataFrame: # one row per cell (or baseline) and subject: CELL_KEYS, subject, label, prob
+    "Subject-level predictions of a sweep's finished cells and, as models of their own, of the linear baselines."
+    out = Path(out)
+    if not (out/'results.csv').exists(): raise FileNotFoundError(f'{out/"results.csv"}: missing; a finished `run_sweep` (or `collect_results`) writes it')
+    res = pd.read_csv(out/'results.csv')
+    preds = cell_predictions(res, root=out, split=split)
+    if not baselines: return preds
+    parts = []
+    for r in res[res.status == 'done'].itertuples(index=False):
+        p = out/r.run_dir/'predictions_baselines.csv'
+        if not p.exists(): continue
+        d = pd.read_csv(p, dtype={'subject': str})
+        d = d[d.split == split].groupby(['baseline', 'subject'], as_index=False).agg(label=('label', 'first'), prob=('prob', 'mean'))
+        parts.append(d.rename(columns={'baseline': 'model'}).assign(cohort=r.cohort, n_train=r.n_train, strategy='linear', seed=r.seed))
+    if not parts: return preds
+    # a baseline depends on the cohort, the training subset and the seed, not on the deep model or its strategy
+    base = pd.concat(parts, ignore_index=True).drop_duplicates(['cohort', 'n_train', 'model', 'seed', 'subject'])
+    return pd.concat([preds, base[preds.columns]], ignore_index=True)
+
+# %% ../../nbs/52_scaling.report.ipynb #3e1b19ba
+def _auc_rows(P:np.ndarray, y:np.ndarray, w:np.ndarray) -> np.ndarray:
+    "AUC of every row of `P` (cells, subjects) under every row of subject weights `w`: (B, cells)."
+    return 1 - _cell_metric(P, y, w, 'error')
+
+def auc_gains(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predictions`
+              column:str='strategy', # the column whose values are compared
+              reference:str='scratch', # the value the others are compared with
+              by:tuple=('cohort', 'model', 'n_train'), # one comparison per value of these columns
+              n_boot:int=1000, # bootstrap replicates
+              seed:int=0, # bootstrap seed
+             ) -> pd.DataFrame: # one row per group and compared value: auc, ref_auc, gain with its 95% interval, p_no_gain
+    "Test AUC of each value of `column` against `reference`, paired on seeds and test subjects, with bootstrap intervals."
+    rng, rows = np.random.default_rng(seed), []
+    for key, g in preds.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        wide = g.pivot_table(index=[column, 'seed'], columns='subject', values='prob', aggfunc='mean')
+        if reference not in wide.index.get_level_values(0): continue
+        y = g.groupby('subject').label.first().reindex(wide.columns).to_numpy(int)
+        w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=n_boot).astype(float)  # resampled test subjects
+        ref = wide.loc[reference]
+        for value in wide.index.get_level_values(0).unique():
+            if value == reference: continue
+            seeds = sorted(set(ref.index) & set(wide.loc[value].index))  # paired: the seeds both have
+            if not seeds or wide.loc[value].loc[seeds].isna().any().any() or ref.loc[seeds].isna().any().any(): continue
+            a, r = wide.loc[value].loc[seeds].to_numpy(float), ref.loc[seeds].to_numpy(float)
+            point = _auc_rows(a, y, np.ones((1, len(y))))[0].mean() - _auc_rows(r, y, np.ones((1, len(y))))[0].mean()
+            pick = rng.integers(len(seeds), size=(n_boot, len(seeds)))  # resampled seeds, the same for both sides
+            da, dr = _auc_rows(a, y, w), _auc_rows(r, y, w)
+            boot = np.take_along_axis(da, pick, 1).mean(1) - np.take_along_axis(dr, pick, 1).mean(1)
+            boot = boot[np.isfinite(boot)]
+            rows.append(dict(zip(by, key)) | {column: value, 'reference': reference, 'seeds': len(seeds), 'n_test': len(y),
+                        'auc': _auc_rows(a, y, np.ones((1, len(y))))[0].mean(), 'ref_auc': _auc_rows(r, y, np.ones((1, len(y))))[0].mean(),
+                        'gain': point, 'gain_lo': np.quantile(boot, 0.025), 'gain_hi': np.quantile(boot, 0.975), 'p_no_gain': float((boot <= 0).mean())})
+    return pd.DataFrame(rows)
+
+# %% ../../nbs/52_scaling.report.ipynb #15a427bc
+def auc_summary(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predictions`
+                by:tuple=('cohort', 'model', 'strategy', 'n_train'), # one row per value of these columns
+                n_boot:int=1000, # bootstrap replicates
+                seed:int=0, # bootstrap seed
+               ) -> pd.DataFrame: # by, seeds, n_test, auc (mean over seeds), auc_lo, auc_hi, auc_sd (between seeds)
+    "Mean test AUC over seeds per group, with a 95% bootstrap interval over test subjects and seeds."
+    rng, rows = np.random.default_rng(seed), []
+    for key, g in preds.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        wide = g.pivot_table(index='seed', columns='subject', values='prob', aggfunc='mean')
+        if wide.isna().any().any(): raise ValueError(f'auc_summary: the seeds of {dict(zip(by, key))} were tested on different subjects')
+        y = g.groupby('subject').label.first().reindex(wide.columns).to_numpy(int)
+        P = wide.to_numpy(float)
+        auc = _auc_rows(P, y, np.ones((1, len(y))))[0]
+        w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=n_boot).astype(float)
+        boot = np.take_along_axis(_auc_rows(P, y, w), rng.integers(len(P), size=(n_boot, len(P))), 1).mean(1)
+        boot = boot[np.isfinite(boot)]
+        rows.append(dict(zip(by, key)) | dict(seeds=len(P), n_test=len(y), auc=auc.mean(), auc_lo=np.quantile(boot, 0.025),
+                                               auc_hi=np.quantile(boot, 0.975), auc_sd=auc.std(ddof=1) if len(P) > 1 else np.nan))
+    return pd.DataFrame(rows)

@@ -11,9 +11,11 @@ import pandas as pd
 import submitit
 import yaml
 from ..core import ConfigError, get_logger, load_json, save_json, atomic_write
+from ..metrics import shared_plotlyjs
 from ..data.cohort import apply_task, make_splits, check_splits, save_splits, load_splits, get_task
 from ..data.preprocess import VolumeCache
 from ..data.synthetic import write_synthetic_bids
+from ..data.robust import make_robust_cohort
 from ..models.registry import create_model, count_params, list_models
 from ..train import runs
 from ..train.runs import RunConfig, TrainConfig, default_configs, train_run, read_cohort, prep_config_for
@@ -21,13 +23,13 @@ from ..train.runs import RunConfig, TrainConfig, default_configs, train_run, rea
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'SLURM_KEYS', 'validate_spec', 'example_spec', 'load_spec',
            'nested_order', 'nested_subsets', 'cell_configs', 'plan_cells', 'prepare_cohort', 'cell_status', 'run_cell',
-           'CellJob', 'run_sweep', 'collect_results', 'sweep_status', 'slurm_available']
+           'CellJob', 'sweep_history', 'run_sweep', 'collect_results', 'sweep_status', 'slurm_available']
 
 # %% ../../nbs/51_scaling.sweep.ipynb #d2c67a7e
 SPLIT_FIELDS = ('data', 'task', 'column', 'classes', 'val', 'test', 'split_seed', 'group_col', 'path_col', 'subject_col', 'session_col', 'site_col', 'on_error')
 SWEEP_FIELDS = ('data', 'seed', 'device') # set by the sweep for each cell, not by the spec's options
 CELL_SHARED = SPLIT_FIELDS + ('cache_dir',) # the same for every cell of a cohort: only in `options`
-SPEC_KEYS = dict(name='a name for the sweep', cohorts='name -> BIDS folder, manifest, or {synthetic: {...}}',
+SPEC_KEYS = dict(name='a name for the sweep', cohorts='name -> BIDS folder, manifest, {synthetic: {...}} or {robust: {preset: ..., ...}}',
                  n_train='training-set sizes (subjects), or "all"', models='name -> {model, model_overrides, ...} (or a list of presets)',
                  strategies='name -> {pretrained, ...} (default: scratch)', seeds='training seeds', options='RunConfig/TrainConfig fields for every cell',
                  subset_seed='seed of the nested training order', device="'auto', 'cpu', 'cuda'")
@@ -76,9 +78,11 @@ def validate_spec(spec:dict, # the spec, as read from YAML/JSON
     out['cohorts'] = _named(spec['cohorts'], 'cohorts', src)
     for name, c in out['cohorts'].items():
         c = {'data': c} if isinstance(c, str) else c
-        if not isinstance(c, dict) or len(c) != 1 or not ({'data', 'synthetic'} & set(c)):
-            raise ConfigError(f'{src}cohorts.{name}: give a path, {{data: PATH}} or {{synthetic: {{n_subjects: ..., spacing: ...}}}}, got {c!r}')
-        if 'synthetic' in c and not isinstance(c['synthetic'] or {}, dict): raise ConfigError(f'{src}cohorts.{name}.synthetic: expected a mapping of SynthConfig fields')
+        if not isinstance(c, dict) or len(c) != 1 or not ({'data', 'synthetic', 'robust'} & set(c)):
+            raise ConfigError(f'{src}cohorts.{name}: give a path, {{data: PATH}}, {{synthetic: {{n_subjects: ..., spacing: ...}}}} '
+                              f'or {{robust: {{preset: robust_a, n_subjects: ...}}}}, got {c!r}')
+        for kind, what in (('synthetic', 'SynthConfig fields'), ('robust', 'make_robust_cohort options')):
+            if kind in c and not isinstance(c[kind] or {}, dict): raise ConfigError(f'{src}cohorts.{name}.{kind}: expected a mapping of {what}')
         out['cohorts'][name] = c
     out['n_train'] = _int_list(spec['n_train'], 'n_train', src, allow_all=True)
     out['seeds'] = _int_list(spec.get('seeds', [0]), 'seeds', src)
@@ -187,8 +191,10 @@ def _cohort_data(spec:dict, name:str, out:Path) -> Path:
         p = Path(c['data']).expanduser()
         if not p.exists(): raise ConfigError(f'cohorts.{name}: {p} does not exist')
         return p.absolute()
-    try: return write_synthetic_bids(out/'cohorts'/name/'bids', **{'n_workers': min(os.cpu_count() or 1, 8), **(c['synthetic'] or {})})
-    except TypeError as e: raise ConfigError(f'cohorts.{name}.synthetic: {e}') from None
+    kind = 'synthetic' if 'synthetic' in c else 'robust'
+    make = write_synthetic_bids if kind == 'synthetic' else make_robust_cohort
+    try: return make(out/'cohorts'/name/'bids', **{'n_workers': min(os.cpu_count() or 1, 8), **(c[kind] or {})})
+    except TypeError as e: raise ConfigError(f'cohorts.{name}.{kind}: {e}') from None
 
 def prepare_cohort(spec:dict, # a validated spec
                    name:str, # cohort name
@@ -273,7 +279,8 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
             save_splits(sub, run_dir/'splits.csv')
             cfg, tcfg = cell_configs(spec, cell['cohort'], cell['model'], cell['strategy'], cell['seed'], cell['data'], _cache_root(spec, out))
         else: cfg = tcfg = None  # the run folder's config.json wins
-        train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)  # a folder holding only splits.csv starts a run on that split
+        with shared_plotlyjs(out/'assets'):  # one plotly.js for every cell's report.html, not 4.6 MB in each
+            train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)  # a folder holding only splits.csv starts a run on that split
         return res | dict(status='done', seconds=round(time.time() - t0, 1))
     except (KeyboardInterrupt, SystemExit): raise
     except BaseException as e:
@@ -385,6 +392,22 @@ def _run_slurm(cells:list, out:Path, ex:submitit.AutoExecutor, s:dict, retry_fai
         res.append(_logged(_job_result(j, [c], out)[0], len(res), len(cells), log))
     return res
 
+# %% ../../nbs/51_scaling.sweep.ipynb #ea4a7fea
+def _record_call(out:Path, t0:float, n_run:int, executor:str, n_parallel:int|None):
+    "Append one line per `run_sweep` call to `history.jsonl`: when, how long, how many cells were unfinished, where."
+    import platform, socket
+    rec = dict(started=round(t0, 1), seconds=round(time.time() - t0, 2), cells_todo=n_run, executor=executor, n_parallel=n_parallel,
+               host=socket.gethostname(), cpus=os.cpu_count(), machine=platform.machine(), processor=platform.processor())
+    with open(out/'history.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')  # one short append per call
+
+def sweep_history(out:str|Path, # sweep folder
+                 ) -> pd.DataFrame: # one row per `run_sweep` call (started is a UTC time)
+    "The `run_sweep` calls on a sweep folder: wall time (cohort preparation included), cells run, executor and machine."
+    p = Path(out)/'history.jsonl'
+    if not p.exists(): return pd.DataFrame(columns=['started', 'seconds', 'cells_todo', 'executor', 'n_parallel', 'host', 'cpus', 'machine', 'processor'])
+    d = pd.read_json(p, lines=True)
+    return d.assign(started=pd.to_datetime(d.started, unit='s', utc=True))
+
 # %% ../../nbs/51_scaling.sweep.ipynb #53792a0e
 def _same_design(old:dict, new:dict) -> list:
     "Spec keys that may not change between runs of one sweep folder (the grid axes may grow)."
@@ -410,6 +433,7 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
         if changed: raise ConfigError(f'{out}: holds a sweep with other {changed}; only n_train, seeds, models and strategies may be added. Use a new folder')
     if executor == 'slurm': ex, s_opts = _slurm_executor(out, slurm or {})  # checks the SLURM options before any data work
     save_json(spec, out/'spec.json')
+    t0 = time.time()
     cohorts = {c: prepare_cohort(spec, c, out) for c in spec['cohorts']}
     plan = plan_cells(spec, out, {c: v['n_pool'] for c, v in cohorts.items()})
     with atomic_write(out/'cells.csv') as f: plan.to_csv(f, index=False)
@@ -420,6 +444,7 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
         if executor == 'local': _run_local(todo, out, min(n_parallel, len(todo)), retry_failed, log)
         else: _run_slurm(todo, out, ex, s_opts, retry_failed, log)
     res = collect_results(out)
+    _record_call(out, t0, len(todo), executor, n_parallel if executor == 'local' else None)
     if report:
         from neurovit_nb.scaling.report import write_sweep_report  # the report sits above the sweep
         write_sweep_report(out)
