@@ -3,6 +3,8 @@
 
     python benchmarks/pretrain_speed.py --device cuda --out OUT.json   # ViT-B/16 at 96^3, MAE decoder 512 wide, 8 blocks
     python benchmarks/pretrain_speed.py --smoke --out OUT.json         # tiny shapes on the CPU: checks the script
+    python benchmarks/pretrain_speed.py --device cpu --shape gpu --bs 2 --out benchmarks/pretrain_speed_vitb_cpu.json
+                                                                       # the ViT-B/16 shapes, timed on the CPU
 
 With 75% of the patches hidden the MAE encoder sees a quarter of the tokens; the goal is an MAE step at most 0.45x
 the supervised one. Uses `neurovit_nb.train.pretrain.benchmark_step_time` (interleaved timings, fastest of repeats).
@@ -25,14 +27,18 @@ SMOKE = dict(model='tiny', model_overrides=dict(pos_embed='sincos'), img_size=(3
 @call_parse
 def main(device:str='auto', # 'cuda', 'cpu' or 'auto'
          smoke:bool=False, # tiny shapes (seconds on a CPU)
+         shape:str=None, # 'gpu' (ViT-B/16 at 96^3), 'cpu' (the CPU pre-training encoder) or 'smoke'; default: the device's
+         bs:int=None, # batch size (default: the shape's)
          steps:int=None, # optimizer steps per timing (default 10 on GPU, 3 otherwise)
          out:str='benchmarks/pretrain_speed.json', # results JSON (a markdown table is written beside it)
         ):
     "Time the MAE step against the supervised step of the same encoder."
     dev = 'cuda' if device == 'auto' and torch.cuda.is_available() else 'cpu' if device == 'auto' else device
-    p = SMOKE if smoke else GPU if dev == 'cuda' else CPU
+    shape = shape or ('smoke' if smoke else 'gpu' if dev == 'cuda' else 'cpu')
+    p = {'smoke': SMOKE, 'gpu': GPU, 'cpu': CPU}[shape]
+    p = {**p, 'bs': bs or p['bs']}
     cfg = PretrainConfig(**{k: v for k, v in p.items() if k != 'bs'})
-    res = benchmark_step_time(cfg, bs=p['bs'], steps=steps or (10 if dev == 'cuda' and not smoke else 3), repeats=3, device=dev)
+    res = benchmark_step_time(cfg, bs=p['bs'], steps=steps or (10 if dev == 'cuda' and shape != 'smoke' else 3), repeats=3, device=dev)
     res = {**res, 'device': dev, 'gpu': torch.cuda.get_device_name(0) if dev == 'cuda' else None, 'cpu_cores': os.cpu_count(),
            'model': cfg.model, 'torch': torch.__version__, 'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
     save_json(res, out)

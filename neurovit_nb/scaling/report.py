@@ -120,7 +120,7 @@ def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1
     res.to_csv(out/'results.csv', index=False)
     return out
 
-# %% ../../nbs/52_scaling.report.ipynb #34517af9
+# %% ../../nbs/52_scaling.report.ipynb #471c8953
 def sweep_predictions(out:str|Path, # sweep folder (its results.csv and the cells it names)
                       split:str='test', # which split's predictions
                       baselines:bool=True, # also the linear baselines each cell fitted on its own training subset
@@ -143,7 +143,7 @@ def sweep_predictions(out:str|Path, # sweep folder (its results.csv and the cell
     base = pd.concat(parts, ignore_index=True).drop_duplicates(['cohort', 'n_train', 'model', 'seed', 'subject'])
     return pd.concat([preds, base[preds.columns]], ignore_index=True)
 
-# %% ../../nbs/52_scaling.report.ipynb #3e1b19ba
+# %% ../../nbs/52_scaling.report.ipynb #5db43808
 def _auc_rows(P:np.ndarray, y:np.ndarray, w:np.ndarray) -> np.ndarray:
     "AUC of every row of `P` (cells, subjects) under every row of subject weights `w`: (B, cells)."
     return 1 - _cell_metric(P, y, w, 'error')
@@ -179,7 +179,7 @@ def auc_gains(preds:pd.DataFrame, # from `sweep_predictions` or `cell_prediction
                         'gain': point, 'gain_lo': np.quantile(boot, 0.025), 'gain_hi': np.quantile(boot, 0.975), 'p_no_gain': float((boot <= 0).mean())})
     return pd.DataFrame(rows)
 
-# %% ../../nbs/52_scaling.report.ipynb #15a427bc
+# %% ../../nbs/52_scaling.report.ipynb #8fc0b788
 def auc_summary(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predictions`
                 by:tuple=('cohort', 'model', 'strategy', 'n_train'), # one row per value of these columns
                 n_boot:int=1000, # bootstrap replicates

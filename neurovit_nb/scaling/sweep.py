@@ -392,7 +392,7 @@ def _run_slurm(cells:list, out:Path, ex:submitit.AutoExecutor, s:dict, retry_fai
         res.append(_logged(_job_result(j, [c], out)[0], len(res), len(cells), log))
     return res
 
-# %% ../../nbs/51_scaling.sweep.ipynb #ea4a7fea
+# %% ../../nbs/51_scaling.sweep.ipynb #62cbea7c
 def _record_call(out:Path, t0:float, n_run:int, executor:str, n_parallel:int|None):
     "Append one line per `run_sweep` call to `history.jsonl`: when, how long, how many cells were unfinished, where."
     import platform, socket

@@ -501,7 +501,7 @@ def make_builtin(name:str, # a key of `BUILTIN_WEIGHTS`
     "Make a built-in checkpoint from its recipe (resuming a half-made one), with its model card."
     key, r = _recipe(name, synth, pretrain)
     root = weights_dir(cache_dir); folder = root/key
-    if (folder/'weights.pt').exists(): return folder/'weights.pt'
+    if _made_from(folder, r): return folder/'weights.pt'
     lock, t0 = RunLock(folder/'build'), time.time()
     while True:  # several runs asking for the same weights at once: one makes them, the others wait
         try: lock.acquire(); break
@@ -511,9 +511,18 @@ def make_builtin(name:str, # a key of `BUILTIN_WEIGHTS`
     try: return _make_builtin(name, key, r, root, folder, progress)
     finally: lock.release()
 
+def _made_from(folder:Path, r:dict) -> bool:
+    "Whether `folder` holds finished weights whose card records recipe `r` (a cache made by another version is stale)."
+    card = folder/'card.json'
+    return (folder/'weights.pt').exists() and card.exists() and load_json(card).get('recipe') == json.loads(json.dumps(r, default=str))
+
 def _make_builtin(name, key, r, root, folder, progress):
     from neurovit_nb.data.synthetic import write_synthetic_bids
-    if (folder/'weights.pt').exists(): return folder/'weights.pt'  # made while this process waited
+    if _made_from(folder, r): return folder/'weights.pt'  # made while this process waited
+    if (folder/'weights.pt').exists():  # same name, other recipe: never hand out weights that the card does not describe
+        get_logger('neurovit_nb.train').warning(f'{folder}: made from another recipe of {name!r} (an older version of the package?); making it again')
+        for f in ('weights.pt', 'card.json', 'MODEL_CARD.md'): (folder/f).unlink(missing_ok=True)
+        shutil.rmtree(folder/'run', ignore_errors=True)
     data = write_synthetic_bids(root/'_cohorts'/f"synth-{_hash(r['synth'])}", **r['synth'])
     cfg = PretrainConfig(data=str(data), cache_dir=str(root/'_prep'), **r['pretrain'])
     run = folder/'run'

@@ -15,3 +15,10 @@ pd.concat(parts)[['path', 'subject', 'session', 'sex', 'age', 'diagnosis']].to_c
 MAE="--method mae --epochs 40 --warmup_epochs 4 --lr 1.5e-3 --val 0.1 --seed 0 --device cpu --quiet"
 neurovit_pretrain --data $P/data/robust_s1.csv --out $P/mae_indomain --finetune_splits runs/paper_scaling/cohorts/robust_a/splits.csv $MAE
 neurovit_pretrain --data $P/data/synth_600 --out $P/mae_synth $MAE
+
+# Pre-training on generated brains (the paper's diffusion-generated pre-training data): a conditional latent diffusion
+# generator trained on the same unlabeled pool (cpu preset, 4 mm), 600 brains sampled from it with the pool's label mix,
+# and the same masked-autoencoder recipe on them (the strategy `mae_generated` of strategies_cpu.yaml).
+neurovit_generator --data $P/data/robust_s1.csv --out $P/generator --preset cpu --quiet
+neurovit_generate $P/generator $P/data/generated_600 --n 600 --seed 0 --quiet
+neurovit_pretrain --data $P/data/generated_600 --out $P/mae_generated $MAE
