@@ -4,15 +4,16 @@
 
 # %% ../nbs/31_generate.ipynb #a31a3bb4
 from __future__ import annotations
-import json, shutil, time
+import contextlib, io, json, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+import torch.nn.functional as F
 from matplotlib.figure import Figure
-from monai.metrics import MultiScaleSSIMMetric
+from monai.metrics import FIDMetric, MultiScaleSSIMMetric
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -23,15 +24,19 @@ from .core import ConfigError, atomic_write, get_device, load_json, save_json
 from .data.cohort import load_cohort, load_splits
 from .data.io import load_nifti, save_nifti
 from .data.preprocess import PrepConfig, VolumeCache
+from .metrics import bootstrap_metrics, delong_test
 from .models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, build_autoencoder, build_unet, build_scheduler,
                                            condition_vector, latent_shape)
 from .models.linear import volumes_to_matrix
 from .train.checkpoint import load_checkpoint
+from .train.pretrain import resolve_pretrained
+from .train.runs import build_model
 
 # %% auto #0
 __all__ = ['BACKGROUND', 'Generator', 'load_generator', 'parse_conditions', 'sample_conditions', 'image_seed', 'sample_volumes',
            'to_int16', 'generate_cohort', 'plot_samples', 'condition_auc', 'ms_ssim_diversity', 'nearest_distances',
-           'memorisation_check', 'read_synthetic', 'evaluate_generator']
+           'memorisation_check', 'tstr_auc', 'load_encoder', 'encoder_features', 'frechet_distance', 'frechet_report',
+           'read_synthetic', 'evaluate_generator']
 
 # %% ../nbs/31_generate.ipynb #60d584f0
 @dataclass
@@ -258,17 +263,27 @@ def plot_samples(groups:dict[str, np.ndarray], # row title -> (N, 1, D, H, W) or
     return fig
 
 # %% ../nbs/31_generate.ipynb #aff9023a
+def _voxel_logreg(X:np.ndarray, y:np.ndarray, downsample:int, C:float):
+    "Fit the measures' one classifier (block-averaged voxels, scaling, L2 logistic regression); return its P(positive class) for new images."
+    feats = lambda V: volumes_to_matrix(np.asarray(V, np.float32), downsample)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(feats(X), np.asarray(y))
+    return lambda V: clf.predict_proba(feats(V))[:, 1]
+
 def condition_auc(X_train:np.ndarray, y_train:np.ndarray, # real images (N, ...) and binary labels to learn from
                   X_gen:np.ndarray, y_gen:np.ndarray, # generated images and the labels they were asked for
                   X_test:np.ndarray|None=None, y_test:np.ndarray|None=None, # held-out real images: the classifier's own AUC
                   downsample:int=2, # voxel block averaging before the classifier
                   C:float=0.01, # inverse L2 strength of the logistic regression
-                 ) -> dict: # auc_generated (and auc_real_test)
+                  n_boot:int=1000, # bootstrap resamples (of images) for the 95 % intervals (0: none)
+                  seed:int=0, # seeds the bootstrap
+                 ) -> dict: # auc_generated, auc_generated_ci (and auc_real_test, auc_real_test_ci)
     "Train a logistic regression on real images and score how well it recovers the requested labels of generated ones."
-    feats = lambda X: volumes_to_matrix(np.asarray(X, np.float32), downsample)
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(feats(X_train), np.asarray(y_train))
-    out = dict(auc_generated=float(roc_auc_score(y_gen, clf.predict_proba(feats(X_gen))[:, 1])))
-    if X_test is not None and len(set(np.asarray(y_test))) == 2: out['auc_real_test'] = float(roc_auc_score(y_test, clf.predict_proba(feats(X_test))[:, 1]))
+    prob, out = _voxel_logreg(X_train, y_train, downsample, C), {}
+    for key, X, y in (('auc_generated', X_gen, y_gen), ('auc_real_test', X_test, y_test)):
+        if key == 'auc_real_test' and (X is None or len(set(np.asarray(y).tolist())) != 2): continue  # no held-out images, or one class only
+        y, p = np.asarray(y).astype(int), prob(X)
+        out[key] = float(roc_auc_score(y, p))
+        if n_boot: a = bootstrap_metrics(y, p, n_boot=n_boot, seed=seed)['auc']; out[f'{key}_ci'] = [a['lo'], a['hi']]
     return out
 
 # %% ../nbs/31_generate.ipynb #3933b537
@@ -305,6 +320,108 @@ def memorisation_check(generated:np.ndarray, # (N, 1, D, H, W) samples
     return dict(median_gen_to_train=float(np.median(g)), median_real_to_train=float(np.median(h)),
                 frac_closer_than_real_p5=float((g < np.percentile(h, 5)).mean()))
 
+# %% ../nbs/31_generate.ipynb #956e1393
+def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and the 0/1 labels they were asked for: train on synthetic
+             X_train:np.ndarray, y_train:np.ndarray, # real training images and their 0/1 labels: train on real, the reference
+             X_test:np.ndarray, y_test:np.ndarray, # held-out real images and their 0/1 labels, scored by both classifiers
+             groups=None, # subject id of each test image: the bootstrap resamples subjects (None: images)
+             downsample:int=2, # voxel block averaging before the classifier (as in `condition_auc`)
+             C:float=0.01, # inverse L2 strength of the logistic regression (as in `condition_auc`)
+             n_boot:int=1000, # bootstrap resamples for the AUC intervals
+             seed:int=0, # seeds the bootstrap (both AUCs see the same resamples)
+            ) -> dict: # synthetic, real: AUC {value, lo, hi}; difference (synthetic - real): {value, lo, hi, p_value}; n_gen, n_train, n_test
+    "Fit the `condition_auc` classifier once on generated and once on real training images; score both on held-out real images."
+    ys = [np.asarray(y).astype(int) for y in (y_gen, y_train, y_test)]
+    for name, y in zip(('y_gen', 'y_train', 'y_test'), ys):
+        if set(y.tolist()) != {0, 1}: raise ValueError(f'tstr_auc: {name} must hold both classes, 0 and 1; got {sorted(set(y.tolist()))}')
+    y_gen, y_train, y_test = ys
+    p_syn, p_real = (_voxel_logreg(X, y, downsample, C)(X_test) for X, y in ((X_gen, y_gen), (X_train, y_train)))
+    auc = lambda p: {k: v for k, v in bootstrap_metrics(y_test, p, groups, n_boot, seed)['auc'].items() if k != 'n_boot'}
+    out = dict(synthetic=auc(p_syn), real=auc(p_real))
+    try:  # DeLong: paired, since both classifiers score the same test images
+        d = delong_test(y_test, p_syn, p_real); diff = dict(value=d['diff'], lo=d['lo'], hi=d['hi'], p_value=d['p_value'])
+    except ValueError:  # fewer than two test images of a class: the point difference only
+        diff = dict(value=out['synthetic']['value'] - out['real']['value'], lo=float('nan'), hi=float('nan'), p_value=float('nan'))
+    return dict(out, difference=diff, n_gen=len(y_gen), n_train=len(y_train), n_test=len(y_test))
+
+# %% ../nbs/31_generate.ipynb #e414c553
+def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILTIN_WEIGHTS`, made offline the first time), a checkpoint file or a run folder
+                 device:str|torch.device='cpu', # where the encoder lives
+                 **kwargs, # passed to `resolve_pretrained`: cache_dir, and recipe changes (synth=, pretrain=)
+                ) -> nn.Module: # headless, in eval mode, at the input size it was trained at
+    "Rebuild a pre-trained encoder from the model spec in its checkpoint and load its weights as fine-tuning does."
+    try: path = resolve_pretrained(pretrained, **kwargs)
+    except FileNotFoundError as e: raise ConfigError(str(e)) from None
+    spec = load_checkpoint(path).get('config', {}).get('model')
+    if not isinstance(spec, dict) or 'name' not in spec:
+        raise ConfigError(f'{path}: the checkpoint holds no model spec (config["model"]); build the encoder yourself and pass the module')
+    return build_model({**spec, 'num_classes': 0}, pretrained=path).to(get_device(device)).eval()
+
+# %% ../nbs/31_generate.ipynb #dd66676a
+def _brain_zscore(x:torch.Tensor, # (B, C, D, H, W), background exactly 0
+                 ) -> torch.Tensor: # the same, z-scored over each volume's non-zero voxels; background stays 0
+    "Brain-only z-score of each volume, as `PrepConfig(intensity='zscore')` gives the encoders' own inputs."
+    m = x != 0
+    n = m.flatten(1).sum(1).clamp(min=1).view(-1, 1, 1, 1, 1)
+    mean = (x * m).flatten(1).sum(1).view(-1, 1, 1, 1, 1) / n
+    std = (((x - mean) * m) ** 2).flatten(1).sum(1).view(-1, 1, 1, 1, 1).div(n).sqrt()
+    return torch.where(m, (x - mean) / std.clamp(min=1e-6), torch.zeros_like(x))
+
+@torch.no_grad()
+def encoder_features(vols:np.ndarray, # (N, 1, D, H, W) or (N, D, H, W) volumes, background 0
+                     encoder:nn.Module, # a module with `forward_features` -> (B, T, E) tokens, e.g. `load_encoder()` or any `ViT3d`
+                     bs:int=8, # volumes per forward pass
+                     zscore:bool=True, # z-score each volume over its brain first (the built-in encoders were trained on such inputs)
+                    ) -> np.ndarray: # (N, E) float32
+    "Mean-pooled patch tokens (class token left out) of volumes resized to the encoder's `img_size`."
+    x_all = torch.as_tensor(np.asarray(vols, np.float32))
+    x_all = x_all[:, None] if x_all.ndim == 4 else x_all
+    dev = next(encoder.parameters()).device
+    size = tuple(getattr(getattr(encoder, 'cfg', None), 'img_size', None) or x_all.shape[2:])
+    P, was_training = getattr(encoder, 'num_prefix_tokens', 0), encoder.training
+    encoder.eval()
+    out = []
+    for i in range(0, len(x_all), bs):
+        x = x_all[i:i + bs].to(dev)
+        if zscore: x = _brain_zscore(x)
+        if tuple(x.shape[2:]) != size: x = F.interpolate(x, size=size, mode='trilinear', align_corners=False)  # (B, 1, *img_size)
+        out.append(encoder.forward_features(x)[:, P:].mean(1).float().cpu())  # (B, E): mean over patch tokens
+    encoder.train(was_training)
+    return torch.cat(out).numpy()
+
+# %% ../nbs/31_generate.ipynb #c869cf6e
+def frechet_distance(real_feats:np.ndarray, # (N, E) features of real images
+                     gen_feats:np.ndarray, # (M, E) features of generated images
+                    ) -> float:
+    "Fréchet distance between Gaussians fitted to two feature sets, computed by MONAI's `FIDMetric`."
+    a, b = (torch.as_tensor(np.asarray(f, np.float64)) for f in (real_feats, gen_feats))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f'frechet_distance: need (N, E) and (M, E) features, got {tuple(a.shape)} and {tuple(b.shape)}')
+    if a.shape[1] < 2 or min(len(a), len(b)) < 2: raise ValueError(f'frechet_distance: need >= 2 features and >= 2 images per set, got {tuple(a.shape)} and {tuple(b.shape)}')
+    with contextlib.redirect_stdout(io.StringIO()):  # MONAI prints a line each time it regularises a singular covariance product
+        return float(FIDMetric()(b, a))
+
+# %% ../nbs/31_generate.ipynb #65b2929f
+def frechet_report(real_feats:np.ndarray, # (N, E) features of real images
+                   gen_feats:np.ndarray, # (M, E) features of generated images
+                   groups=None, # subject id of each real image: the halves split subjects (None: images)
+                   n_splits:int=20, # random splits of the real images in halves
+                   seed:int=0, # seeds the splits and the generated subsets
+                   ci:float=0.95, # coverage of the range over splits
+                  ) -> dict: # generated, real_reference, ratio: {value (median), lo, hi} over splits; n_real, n_generated, n_splits
+    "Fréchet distance of generated to real features beside the distance between two halves of the real ones, at equal sizes."
+    real, gen = np.asarray(real_feats, np.float64), np.asarray(gen_feats, np.float64)
+    codes, subjects = pd.factorize(np.asarray(groups) if groups is not None else np.arange(len(real)))
+    if len(subjects) < 4: raise ValueError(f'frechet_report: need >= 4 real subjects to compare two halves, got {len(subjects)}')
+    rng, fg, fr = np.random.default_rng(seed), [], []
+    for _ in range(n_splits):
+        in_a = np.isin(codes, rng.permutation(len(subjects))[:len(subjects) // 2])
+        A, B = real[in_a], real[~in_a]
+        G = gen[rng.choice(len(gen), min(len(B), len(gen)), replace=False)]  # as many generated as real in B: the same small-sample bias
+        fr.append(frechet_distance(A, B)); fg.append(frechet_distance(A, G))
+    fg, fr = np.array(fg), np.array(fr)
+    est = lambda v: dict(value=float(np.median(v)), **dict(zip(('lo', 'hi'), map(float, np.percentile(v, [50 * (1 - ci), 50 * (1 + ci)])))))
+    return dict(generated=est(fg), real_reference=est(fr), ratio=est(fg / fr), n_real=len(real), n_generated=len(gen), n_splits=n_splits)
+
 # %% ../nbs/31_generate.ipynb #5b88a466
 _PAIRS = {'sex': ('M', 'F'), 'diagnosis': ('AD', 'CN')}  # positive, negative class of each binary check
 
@@ -323,18 +440,29 @@ def read_synthetic(synth_dir:str|Path, # a cohort written by `generate_cohort`
 def evaluate_generator(generator_dir:str|Path, # a trained generator
                        synth_dir:str|Path, # a cohort written by `generate_cohort` from it
                        n_pairs:int=50, # pairs for the MS-SSIM diversity
+                       encoder:nn.Module|str|Path|None='synth-mae-tiny', # Fréchet features: a module with `forward_features`, a name or path for `load_encoder`, or None (skip)
+                       n_boot:int=1000, # bootstrap resamples of the TSTR AUCs
+                       n_splits:int=20, # random real halves for the Fréchet distance
+                       seed:int=0, # seeds the bootstrap and the splits
                       ) -> tuple[dict, Figure]: # measures, and a figure of real and generated images per diagnosis
-    "Conditioning AUCs, diversity and memorisation of a synthetic cohort against the generator's real training and held-out images."
+    "Conditioning AUCs, TSTR, Fréchet distance, diversity and memorisation of a synthetic cohort against the generator's real images."
     gen, cfg = load_generator(generator_dir), load_json(Path(generator_dir)/'config.json')
     cache = VolumeCache(cfg['cache_dir'], PrepConfig.from_dict(cfg['prep']))  # the generator's own preprocessed inputs
     tr, ho = (gen.cohort[gen.cohort.split == s].reset_index(drop=True) for s in ('train', 'test'))
     Xtr, Xho = (np.stack([np.asarray(cache.load(p), np.float32) for p in t.path]) for t in (tr, ho))
     syn, Xg = read_synthetic(synth_dir)
-    res = {}
+    res, Xreal = {'tstr': {}}, np.concatenate([Xtr, Xho])
     for key in _PAIRS:
         (k_tr, y_tr), (k_g, y_g), (k_ho, y_ho) = _binary(tr, key), _binary(syn, key), _binary(ho, key)
-        if len(set(y_tr)) == 2 and len(set(y_g)) == 2: res[key] = condition_auc(Xtr[k_tr], y_tr, Xg[k_g], y_g, Xho[k_ho], y_ho)
-    res['ms_ssim_generated'], res['ms_ssim_real'] = ms_ssim_diversity(Xg, n_pairs), ms_ssim_diversity(np.concatenate([Xtr, Xho]), n_pairs)
+        if len(set(y_tr)) < 2 or len(set(y_g)) < 2: continue  # nothing to learn or to score for this label
+        res[key] = condition_auc(Xtr[k_tr], y_tr, Xg[k_g], y_g, Xho[k_ho], y_ho)
+        if len(set(y_ho)) == 2: res['tstr'][key] = tstr_auc(Xg[k_g], y_g, Xtr[k_tr], y_tr, Xho[k_ho], y_ho, ho.subject[k_ho].to_numpy(), n_boot=n_boot, seed=seed)
+    if encoder is not None:
+        enc = load_encoder(encoder) if isinstance(encoder, (str, Path)) else encoder
+        subjects = np.concatenate([tr.subject, ho.subject])  # the real halves split subjects
+        fd = frechet_report(encoder_features(Xreal, enc), encoder_features(Xg, enc), subjects, n_splits, seed)
+        res['frechet'] = dict(fd, encoder=str(encoder) if isinstance(encoder, (str, Path)) else type(encoder).__name__)
+    res['ms_ssim_generated'], res['ms_ssim_real'] = ms_ssim_diversity(Xg, n_pairs), ms_ssim_diversity(Xreal, n_pairs)
     res['memorisation'] = memorisation_check(Xg, Xtr, Xho)
     groups = {}
     for dx in DIAGNOSES:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 from sklearn.metrics import roc_auc_score, balanced_accuracy_score
@@ -45,6 +46,7 @@ class TrainConfig(Config):
     label_smoothing: float = 0. # cross-entropy label smoothing
     mixup_alpha: float = 0. # MixUp Beta(alpha, alpha) (0: off)
     cutmix_alpha: float = 0. # CutMix Beta(alpha, alpha) (0: off)
+    ema: float = 0. # decay of an exponential moving average of the weights, updated every step; the average is what is validated, saved and returned (0: off; e.g. 0.99)
     patience: int = 0 # stop after this many epochs without improvement of `monitor` (0: never)
     monitor: Literal['val_auc_loss', 'val_auc', 'val_loss'] = 'val_auc_loss' # picks the best checkpoint: AUC with the loss breaking ties, AUC alone, or loss alone
     min_delta: float = 0. # smallest change of the monitored metric (the AUC, or the loss for 'val_loss') that counts as an improvement
@@ -70,6 +72,7 @@ class TrainConfig(Config):
         need(self.min_delta >= 0, 'min_delta', f'must be >= 0, got {self.min_delta}')
         need(self.log_every >= 1, 'log_every', f'must be >= 1, got {self.log_every}')
         need(0 < self.gamma <= 1, 'gamma', f'must be in (0, 1], got {self.gamma}')
+        need(0 <= self.ema < 1, 'ema', f'must be in [0, 1), got {self.ema}')
 
 # %% ../../nbs/23_train.loop.ipynb #4ddd6af7
 def autocast_ctx(device:torch.device, # device the model runs on
@@ -312,30 +315,42 @@ class _EpochMeter:
         return dict(train_loss=self.loss_sum / max(1, self.seen), time_s=dt, vols_per_s=self.seen * self.world / max(dt, 1e-9))
 
 # %% ../../nbs/23_train.loop.ipynb #8951ff8d
-def _save(ck_dir:Path|None, name:str, model:nn.Module, opt:torch.optim.Optimizer, st:TrainState, config:dict|None, extra:dict|None):
+def _save(ck_dir:Path|None, name:str, model:nn.Module, opt:torch.optim.Optimizer, st:TrainState, config:dict|None, extra:dict|None, **more):
     "Write checkpoints/`name` with the weights, the optimizer and the training state (rank 0 only; nothing without a run folder)."
     if ck_dir is None or not is_main_process(): return
     state = st.to_dict(); step, epoch = state.pop('step'), state.pop('epoch')
-    save_checkpoint(ck_dir/name, model, opt, step, epoch, config=config, **{**state, **(extra or {})})
+    save_checkpoint(ck_dir/name, model, opt, step, epoch, config=config, **{**state, **(extra or {}), **more})
 
-def _end_epoch(model:nn.Module, val_shard:DataLoader|None, st:TrainState, cfg:TrainConfig, rec:dict, save:Callable, dev:torch.device) -> dict:
+def _make_ema(model:nn.Module, decay:float) -> AveragedModel|None:
+    "The exponential moving average of `model`'s weights (PyTorch's `AveragedModel`), or None when `decay` is 0."
+    return AveragedModel(unwrap_model(model), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True) if decay > 0 else None
+
+def _end_epoch(model:nn.Module, val_shard:DataLoader|None, st:TrainState, cfg:TrainConfig, rec:dict, save:Callable, dev:torch.device,
+               ema:AveragedModel|None=None) -> dict:
     "Validate, pick the best epoch, decide early stopping and write best.pt/last.pt; return the epoch record."
-    val = _validate(model, val_shard, dev, cfg.amp) if val_shard is not None else None
+    net = model if ema is None else ema.module  # with EMA the average is validated and saved as the model
+    val = _validate(net, val_shard, dev, cfg.amp) if val_shard is not None else None
     rec = dict(rec, **(val or {}))
     st.epoch = rec['epoch']
     if update_best(st, val, st.epoch, cfg.monitor, cfg.min_delta):
-        rec['best'] = True; save('best.pt')
+        rec['best'] = True; save('best.pt', model=net)
     if cfg.patience and st.bad_epochs >= cfg.patience: st.status = 'early_stopped'
     elif st.epoch == cfg.epochs: st.status = 'completed'
-    save('last.pt')
+    save('last.pt', model=net, **({} if ema is None else {'train_model': unwrap_model(model).state_dict()}))  # resuming needs the raw weights too
     return rec
 
-def _resume_state(ck_dir:Path|None, model:nn.Module, opt:torch.optim.Optimizer, dev:torch.device) -> TrainState:
+def _resume_state(ck_dir:Path|None, model:nn.Module, opt:torch.optim.Optimizer, dev:torch.device, ema:AveragedModel|None=None) -> TrainState:
     "Put back weights, optimizer and RNG states from checkpoints/last.pt (last.prev.pt if that one is damaged); return the training state saved with them."
     if ck_dir is None: raise FileNotFoundError('resume: out_dir=None has no checkpoint to resume from')
     try: ck = load_resume_checkpoint(ck_dir, dev)
     except FileNotFoundError as e: raise FileNotFoundError(f'resume: {e}') from None
-    return TrainState.from_checkpoint(restore_checkpoint(ck, model, opt))
+    st = TrainState.from_checkpoint(restore_checkpoint(ck, model, opt))
+    if ema is not None:
+        if 'train_model' not in ck: raise ValueError(f'resume: {ck_dir} was trained without ema; resume it with ema=0')
+        ema.module.load_state_dict(ck['model']); ema.n_averaged.fill_(max(st.step, 1))
+        unwrap_model(model).load_state_dict(ck['train_model'])
+    elif 'train_model' in ck: raise ValueError(f'resume: {ck_dir} was trained with ema; resume it with the same ema')
+    return st
 
 def _say(msg:str):
     "Log `msg` from the main process only."
@@ -379,9 +394,9 @@ def fit(model:nn.Module, # classifier returning logits (B, num_classes); may be 
     loss_fn = nn.CrossEntropyLoss(weight=None if class_weights is None else class_weights.to(dev), label_smoothing=cfg.label_smoothing)
     ck_dir = Path(out_dir)/'checkpoints' if out_dir is not None else None
     jlog = JsonlLog(Path(out_dir)/'log.jsonl' if out_dir is not None else None, cfg.tensorboard)
-    st, history = TrainState(), []
+    st, history, ema = TrainState(), [], _make_ema(model, cfg.ema)
     if resume:
-        st = _resume_state(ck_dir, model, opt, dev)
+        st = _resume_state(ck_dir, model, opt, dev, ema)
         jlog.truncate(st.step, st.epoch)
         if jlog.path is not None and jlog.path.exists(): history = read_log(jlog.path, 'epoch').to_dict('records')
         _say(f'resuming at epoch {st.epoch}, step {st.step} of {cfg.epochs * steps_per_epoch}' if st.status == 'running' else
@@ -399,13 +414,14 @@ def fit(model:nn.Module, # classifier returning logits (B, num_classes); may be 
             for i, (k, micro_batches) in enumerate(_step_groups(train_dl, cfg.accum_steps), 1):
                 lr = lr_at(st.step)
                 loss, grad_norm, n = _train_step(model, map(prep, micro_batches), k, opt, lr, loss_fn, dev, cfg)
+                if ema is not None: ema.update_parameters(unwrap_model(model))
                 st.step += 1; st.samples_seen += n * world; meter.add(loss, n); bar.update(k)
                 rec = dict(kind='step', epoch=epoch, step=st.step, loss=loss, lr=lr, grad_norm=grad_norm)
                 if st.step % cfg.log_every == 0 or i == steps_per_epoch:
                     jlog.log(rec | dict(vols_per_s=meter.rate(), samples_seen=st.samples_seen))
                     bar.set_postfix(epoch=epoch + 1, loss=f'{loss:.3f}', lr=f'{lr:.1e}', refresh=False)
                 if on_step is not None: on_step(rec)
-            erec = _end_epoch(model, val_shard, st, cfg, dict(kind='epoch', epoch=epoch + 1, step=st.step, lr=lr, **meter.summary()), save, dev)
+            erec = _end_epoch(model, val_shard, st, cfg, dict(kind='epoch', epoch=epoch + 1, step=st.step, lr=lr, **meter.summary()), save, dev, ema)
             jlog.log(erec); history.append(erec)
             bar.set_postfix(epoch=epoch + 1, loss=f"{erec['train_loss']:.3f}", val_auc=f"{erec.get('val_auc', float('nan')):.3f}", refresh=True)
             if st.status == 'early_stopped':
@@ -415,6 +431,7 @@ def fit(model:nn.Module, # classifier returning logits (B, num_classes); may be 
         jlog.log(dict(kind='error', step=st.step, epoch=st.epoch, message=str(err)))
         raise err from None
     finally: bar.close(); jlog.close()
+    if ema is not None: unwrap_model(model).load_state_dict(ema.module.state_dict())  # the caller gets the averaged weights
     return dict(st.to_dict(), history=history)
 
 # %% ../../nbs/23_train.loop.ipynb #5bc9a6dc
