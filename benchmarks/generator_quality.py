@@ -13,9 +13,10 @@ stopped):
 4. encoder: the built-in `synth-mae-tiny` weights (made once, offline, in `weights_dir()`);
 5. evaluation: `evaluate_generator` with that encoder (always recomputed; it is the cheap stage).
 
-The report goes to `benchmarks/generator_quality.md` and `.json`. With `--smoke` (generator preset 'tiny', 16 subjects, 16
-generated brains, and a one-epoch variant of the built-in encoder kept in the work folder) it goes into the work folder
-instead, so that a smoke test never replaces the real report.
+The report goes to `benchmarks/generator_quality.md` and `.json`, with a small figure of real and generated brains per diagnosis
+in `benchmarks/generator_quality_samples.png`. With `--smoke` (generator preset 'tiny', 16 subjects, 16 generated brains, and a
+one-epoch variant of the built-in encoder kept in the work folder) all three go into the work folder instead, so that a smoke
+test never replaces the real report.
 """
 import argparse, json, math, os, platform, sys, time
 from datetime import datetime, timezone
@@ -31,6 +32,7 @@ from neurovit_nb.generate import generate_cohort, evaluate_generator, load_encod
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDITIONS = {'sex': {'F': .5, 'M': .5}, 'diagnosis': {'CN': .5, 'AD': .5}}
+SAMPLES_DPI = 60  # keeps the samples figure (about 80 kB) small enough to commit
 
 
 def settings(a) -> dict:
@@ -146,6 +148,10 @@ def write_markdown(path:Path, r:dict, command:str):
           f"| median distance, generated to nearest training image | {mem['median_gen_to_train']:.4f} |",
           f"| median distance, held-out real to nearest training image | {mem['median_real_to_train']:.4f} |",
           f"| share of generated closer to a training image than 95 % of held-out real | {mem['frac_closer_than_real_p5']:.3f} |",
+          '', '## Samples', '',
+          f"Middle sagittal, coronal and axial slices of two real training images and two generated images per diagnosis (the figure "
+          f"`evaluate_generator` returns), at {SAMPLES_DPI} dpi:", '',
+          f"![real and generated brains per diagnosis]({r['samples_png']})",
           '', '## How to read it', '',
           '- Conditioning AUC near the held-out real AUC: the requested label is visible in generated brains; near 0.5, it is not.',
           '- TSTR: train on synthetic near train on real (a difference whose interval holds 0) means the generated labels carry the '
@@ -193,7 +199,9 @@ def main():
                                                                  n_splits=s['n_splits']), done=False)
     res['frechet']['encoder'] = s['encoder']
     res['frechet']['feature_dim'] = int(enc.cfg.embed_dim)
-    fig.savefig(work/'samples.png', dpi=60)
+    png = out.parent/f'{out.name}_samples.png'  # beside the report (in the work folder for --smoke)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=SAMPLES_DPI)
 
     df = load_cohort(cohort)
     subj = df.drop_duplicates('subject')
@@ -203,7 +211,7 @@ def main():
                          sex=', '.join(f'{k} {v}' for k, v in subj.sex.value_counts().sort_index().items()) + ' subjects'),
              generator={k: gm.get(k) for k in ('n_train', 'n_test', 'ae_test', 'ae_steps_per_s', 'ldm_steps_per_s', 'time_s')},
              generation={k: st.get(k) for k in ('n', 'seconds', 'volumes_per_s', 'device')},
-             stages=stages.rec, results=res)
+             stages=stages.rec, results=res, samples_png=png.name)
     r = plain(r)
     command = ' '.join(['nice -n 10 env OMP_NUM_THREADS=1 python benchmarks/generator_quality.py', *sys.argv[1:]])
     out.parent.mkdir(parents=True, exist_ok=True)
