@@ -28,7 +28,8 @@ from neurovit_nb.data.cohort import load_cohort
 from neurovit_nb.data.robust import make_robust_cohort
 from neurovit_nb.train.generator import train_generator
 from neurovit_nb.train.pretrain import resolve_pretrained, weights_dir
-from neurovit_nb.generate import generate_cohort, evaluate_generator, load_encoder
+from neurovit_nb.generate import generate_cohort
+from neurovit_nb.generate_quality import evaluate_generator, load_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDITIONS = {'sex': {'F': .5, 'M': .5}, 'diagnosis': {'CN': .5, 'AD': .5}}
