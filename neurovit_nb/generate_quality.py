@@ -13,6 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from monai.metrics import FIDMetric, MultiScaleSSIMMetric
+from monai.transforms import NormalizeIntensity
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -127,14 +128,7 @@ def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILT
     return build_model({**spec, 'num_classes': 0}, pretrained=path).to(get_device(device)).eval()
 
 # %% ../nbs/32_generate.quality.ipynb #dd66676a
-def _brain_zscore(x:torch.Tensor, # (B, C, D, H, W), background exactly 0
-                 ) -> torch.Tensor: # the same, z-scored over each volume's non-zero voxels; background stays 0
-    "Brain-only z-score of each volume, as `PrepConfig(intensity='zscore')` gives the encoders' own inputs."
-    m = x != 0
-    n = m.flatten(1).sum(1).clamp(min=1).view(-1, 1, 1, 1, 1)
-    mean = (x * m).flatten(1).sum(1).view(-1, 1, 1, 1, 1) / n
-    std = (((x - mean) * m) ** 2).flatten(1).sum(1).view(-1, 1, 1, 1, 1).div(n).sqrt()
-    return torch.where(m, (x - mean) / std.clamp(min=1e-6), torch.zeros_like(x))
+_brain_zscore = NormalizeIntensity(nonzero=True, channel_wise=True)  # MONAI: z-score over the non-zero (brain) voxels, background stays 0, as `PrepConfig(intensity='zscore')` gives the encoders' inputs
 
 @torch.no_grad()
 def encoder_features(vols:np.ndarray, # (N, 1, D, H, W) or (N, D, H, W) volumes, background 0
@@ -152,7 +146,7 @@ def encoder_features(vols:np.ndarray, # (N, 1, D, H, W) or (N, D, H, W) volumes,
     out = []
     for i in range(0, len(x_all), bs):
         x = x_all[i:i + bs].to(dev)
-        if zscore: x = _brain_zscore(x)
+        if zscore: x = torch.stack([torch.as_tensor(_brain_zscore(v)) for v in x])  # per volume: the transform takes (C, D, H, W)
         if tuple(x.shape[2:]) != size: x = F.interpolate(x, size=size, mode='trilinear', align_corners=False)  # (B, 1, *img_size)
         out.append(encoder.forward_features(x)[:, P:].mean(1).float().cpu())  # (B, E): mean over patch tokens
     encoder.train(was_training)

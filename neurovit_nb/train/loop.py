@@ -401,7 +401,9 @@ def fit(model:nn.Module, # classifier returning logits (B, num_classes); may be 
         if jlog.path is not None and jlog.path.exists(): history = read_log(jlog.path, 'epoch').to_dict('records')
         _say(f'resuming at epoch {st.epoch}, step {st.step} of {cfg.epochs * steps_per_epoch}' if st.status == 'running' else
              f'run already {st.status} at epoch {st.epoch} (step {st.step}); nothing to do')
-        if st.status != 'running': return dict(st.to_dict(), history=history)
+        if st.status != 'running':
+            if ema is not None: unwrap_model(model).load_state_dict(ema.module.state_dict())  # a finished EMA run also returns the average
+            return dict(st.to_dict(), history=history)
     save = partial(_save, ck_dir, model=model, opt=opt, st=st, config=config, extra=extra_ckpt)
     prep, val_shard = _batch_prep(model, dev, augment, cfg), shard_eval_loader(val_dl) if val_dl is not None else None
     bar = _progress_bar(cfg.epochs * n_batches, st.epoch * n_batches, progress and is_main_process())
