@@ -404,6 +404,7 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
     "Run a sweep of training runs over training-set sizes, models, pre-training and seeds; fit scaling curves."
     import yaml
     from neurovit_nb.scaling.sweep import run_sweep, sweep_status, example_spec
+    from neurovit_nb.scaling.report import write_sweep_report
     if example: print(yaml.safe_dump(example_spec(), sort_keys=False)); return
     if status:
         st = sweep_status(out)
@@ -411,6 +412,7 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
     if spec is None: raise ConfigError('give a spec file (neurovit_sweep --example > spec.yaml writes one to start from)')
     slurm = {k: v for k, v in dict(partition=partition, account=account, time=time, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell).items() if v is not None}
     res = run_sweep(spec, out, executor=executor, n_parallel=n_parallel, slurm=slurm or None, retry_failed=retry_failed)
+    write_sweep_report(out)
     print(f'{len(res)} cell(s); results: {Path(out)/"results.csv"}; report: {Path(out)/"report.html"}')
 
 # %% ../nbs/95_cli.ipynb #5a05c88a

@@ -420,9 +420,8 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
               n_parallel:int=1, # local: cells at once (CPU threads are divided between them)
               slurm:dict|None=None, # slurm: partition, account, time, gpus_per_cell, cpus_per_cell, ... (`SLURM_KEYS`)
               retry_failed:bool=False, # run the cells whose last attempt failed again
-              report:bool=True, # write report.html
              ) -> pd.DataFrame: # results.csv's content
-    "Run (or resume) a sweep: prepare each cohort once, train every unfinished cell, collect results.csv and report.html."
+    "Run (or resume) a sweep: prepare each cohort once, train every unfinished cell, collect results.csv."
     log = get_logger('neurovit_nb.scaling')
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else validate_spec(spec)
     if executor not in ('local', 'slurm'): raise ConfigError(f"executor: 'local' or 'slurm', got {executor!r}")
@@ -445,10 +444,7 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
         else: _run_slurm(todo, out, ex, s_opts, retry_failed, log)
     res = collect_results(out)
     _record_call(out, t0, len(todo), executor, n_parallel if executor == 'local' else None)
-    if report:
-        from neurovit_nb.scaling.report import write_sweep_report  # the report sits above the sweep
-        write_sweep_report(out)
-    return res
+    return res  # report.html: `neurovit_nb.scaling.report.write_sweep_report` (the command writes it)
 
 # %% ../../nbs/51_scaling.sweep.ipynb #3cc54ecd
 def _log_loss(pred:pd.DataFrame) -> float:
