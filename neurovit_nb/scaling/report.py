@@ -16,7 +16,8 @@ from .fit import (_cell_metric, cell_predictions, scaling_points, fit_curves, fi
                                      plot_scaling_curves, plot_data_model, ExtrapolationWarning)
 
 # %% auto #0
-__all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report', 'sweep_predictions', 'auc_gains', 'auc_summary']
+__all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report', 'sweep_predictions', 'auc_gains', 'auc_summary',
+           'holm', 'auc_mde', 'claim_verdicts']
 
 # %% ../../nbs/52_scaling.report.ipynb #b38010e6
 GROUP = ('cohort', 'model', 'strategy')
@@ -200,3 +201,36 @@ def auc_summary(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predicti
         rows.append(dict(zip(by, key)) | dict(seeds=len(P), n_test=len(y), auc=auc.mean(), auc_lo=np.quantile(boot, 0.025),
                                                auc_hi=np.quantile(boot, 0.975), auc_sd=auc.std(ddof=1) if len(P) > 1 else np.nan))
     return pd.DataFrame(rows)
+
+# %% ../../nbs/52_scaling.report.ipynb #3bce3d1b
+def holm(p, # p-values of the family of comparisons
+        ) -> np.ndarray: # Holm-adjusted p-values, in the input order
+    "Holm's step-down adjustment for multiple comparisons (controls the family-wise error rate)."
+    p = np.asarray(p, float); order = np.argsort(p); m = len(p)
+    adj = np.maximum.accumulate(np.minimum(1., (m - np.arange(m)) * p[order]))
+    out = np.empty(m); out[order] = adj
+    return out
+
+def auc_mde(n_pos:int, # positive test subjects
+            n_neg:int, # negative test subjects
+            auc:float=0.85, # the AUC expected of the reference model
+            corr:float=0.5, # correlation of the two models' AUC estimates on the same test subjects
+            alpha:float=0.05, # two-sided level
+            power:float=0.8, # chance to detect the difference when it is there
+           ) -> float: # the smallest AUC difference the comparison detects with that power
+    "Minimum detectable difference of two paired AUCs (Hanley-McNeil variance)."
+    from scipy.stats import norm
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * np.sqrt(2 * var * (1 - corr)))
+
+def claim_verdicts(gains:pd.DataFrame, # from `auc_gains`: gain, gain_lo, gain_hi, p_no_gain per comparison
+                   claimed:float=0.05, # the gain the paper claims
+                   alpha:float=0.05, # family-wise error rate of "reproduces"
+                  ) -> pd.DataFrame: # `gains` with p_holm and verdict
+    "Computed verdicts: 'reproduces', 'does not reproduce' or 'inconclusive', by the rule stated above."
+    g = gains.copy()
+    g['p_holm'] = holm(g.p_no_gain.clip(lower=1e-12)) if len(g) else []
+    g['verdict'] = np.select([(g.p_holm < alpha) & (g.gain > 0), g.gain_hi < claimed],
+                             ['reproduces', 'does not reproduce'], 'inconclusive')
+    return g
