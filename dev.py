@@ -5,7 +5,7 @@
     python3 dev.py test     # set up .venv once, then run the notebook tests (prints `N passed, M failed`)
     python3 dev.py verify   # CI's checks: notebooks clean, library and README in sync with the notebooks
     python3 dev.py readme   # regenerate README.md from nbs/index.ipynb
-    python3 dev.py docs     # build the offline HTML docs site into _site/
+    python3 dev.py docs     # build the docs site into _site/ (Sphinx, offline) and check it in headless Chromium
     python3 dev.py lab      # open JupyterLab on nbs/
 
 Only the standard library is used here, so it runs on a machine with nothing but Python >= 3.10.
@@ -116,10 +116,44 @@ def verify(args):
     print('notebooks clean; library and README in sync', flush=True)
 
 
+DOCS_PKGS = ['sphinx>=8', 'myst-nb>=1.1', 'pydata-sphinx-theme>=0.16', 'selenium>=4.20']
+MATHJAX = VENV/'share'/'mathjax'/'tex-svg-full.js'
+
+
 def docs(args):
-    "Build the offline HTML docs site into _site/."
+    "Build the docs site into _site/ with Sphinx (offline), then open every page in headless Chromium."
+    unknown = [a for a in args if a not in ('--clean', '--no-check', '--linkcheck')]
+    if unknown: sys.exit(f'docs: unknown option {unknown[0]} (options: --clean, --no-check, --linkcheck)')
     setup()
-    return sh(PY, ROOT/'tools'/'build_docs.py', *args, env=venv_env(), check=False).returncode
+    if not all(_has(m) for m in ('sphinx', 'myst_nb', 'pydata_sphinx_theme', 'selenium')):
+        sh(PY, '-m', 'pip', 'install', '-q', *DOCS_PKGS)
+    if not MATHJAX.exists():  # MathJax 3 from the npm registry, kept in the venv and served from the site itself
+        import tarfile, tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            sh('npm', 'pack', '--silent', 'mathjax@3.2.2', '--pack-destination', tmp)
+            with tarfile.open(next(Path(tmp).glob('mathjax-*.tgz'))) as t:
+                data = t.extractfile('package/es5/tex-svg-full.js').read()
+        MATHJAX.parent.mkdir(parents=True, exist_ok=True)
+        MATHJAX.write_bytes(data)
+    # Sphinx works in _proc/ (sources generated from nbs/, doctrees, HTML: kept for incremental rebuilds, and
+    # myst-nb writes beside its output folder); the finished site is then copied to _site/.
+    work, site = ROOT/'_proc', ROOT/'_site'
+    if '--clean' in args:
+        for d in ('sphinx', 'sphinx_doctrees', 'html', 'jupyter_execute'): shutil.rmtree(work/d, ignore_errors=True)
+    (work/'sphinx').mkdir(parents=True, exist_ok=True)
+    env = venv_env(NEUROVIT_MATHJAX=str(MATHJAX), PYTHONWARNINGS='ignore')
+    t0 = time.time()
+    rc = sh(PY, '-m', 'sphinx', '-b', 'html', '-q', '-W', '--keep-going', '-j', 'auto', '-c', ROOT/'docs',
+            '-d', work/'sphinx_doctrees', work/'sphinx', work/'html', env=env, check=False).returncode
+    print(f'sphinx-build: {"ok" if rc == 0 else "FAILED (warnings are errors)"} in {time.time()-t0:.0f} s', flush=True)
+    if rc: return rc
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(work/'html', site, ignore=shutil.ignore_patterns('.doctrees'))
+    if '--linkcheck' in args:  # external links too: only where the network is reachable
+        rc = sh(PY, '-m', 'sphinx', '-b', 'linkcheck', '-q', '-c', ROOT/'docs', '-d', work/'sphinx_doctrees',
+                work/'sphinx', work/'linkcheck', env=env, check=False).returncode
+    if '--no-check' in args: return rc
+    return sh(PY, ROOT/'tools'/'check_site.py', site, env=env, check=False).returncode or rc
 
 
 def lab(args):

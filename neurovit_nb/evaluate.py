@@ -15,8 +15,9 @@ from .data.preprocess import VolumeCache
 from .data.loaders import VolumeDataset
 from .train.loop import predict
 from .rundir import load_run, read_predictions, write_predictions, task_from_config
-from .metrics import (METRICS, subject_metrics, aggregate_by_subject, delong_test, metrics_table,
-                                 roc_figure, confusion_figure, calibration_figure, write_report_html)
+from .metrics import METRICS, subject_metrics, aggregate_by_subject, delong_test, metrics_table
+from .figures import roc_figure, confusion_figure, calibration_figure
+from .report import write_report_html
 
 # %% auto #0
 __all__ = ['predict_cohort', 'compare_predictions', 'write_eval_report', 'evaluate_run']

@@ -17,6 +17,7 @@ import neurovit_nb
 from .core import ConfigError, atomic_write, get_device, load_json, save_json
 from .data.cohort import load_cohort, load_splits
 from .data.io import load_nifti, save_nifti
+from .data.bids import COLUMNS, write_description, write_participants, write_sessions, image_path, write_image
 from .models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, build_autoencoder, build_unet, build_scheduler,
                                            condition_vector, latent_shape)
 from .train.checkpoint import load_checkpoint
@@ -158,7 +159,7 @@ def to_int16(vol:np.ndarray, # (D, H, W) in [0, 1]
 
 def _subject_ids(n:int) -> list[str]: return [f'sub-{i + 1:0{max(4, len(str(n)))}d}' for i in range(n)]
 
-def _image_path(out:Path, sub:str) -> Path: return out/sub/'ses-01'/'anat'/f'{sub}_ses-01_T1w.nii.gz' 
+def _image_path(out:Path, sub:str) -> Path: return image_path(out, sub, 'ses-01')
 
 # %% ../nbs/31_generate.ipynb #35abd0df
 def _start(out:Path, request:dict, labels:pd.DataFrame, overwrite:bool) -> None:
@@ -172,22 +173,23 @@ def _start(out:Path, request:dict, labels:pd.DataFrame, overwrite:bool) -> None:
                                                 'use a new folder, or overwrite=True (--overwrite) to replace it')
         shutil.rmtree(out)
     ids = _subject_ids(len(labels))
+    how = 'latent diffusion model conditioned on age, sex and diagnosis'
     parts = pd.DataFrame({'participant_id': ids, 'sex': labels.sex, 'age': labels.age, 'diagnosis': labels.diagnosis})
-    with atomic_write(out/'participants.tsv') as f: parts.to_csv(f, sep='\t', index=False)
-    save_json({'sex': {'Description': 'requested sex', 'Levels': {'F': 'female', 'M': 'male'}},
-               'age': {'Description': 'requested age', 'Units': 'year'},
-               'diagnosis': {'Description': 'requested diagnosis', 'Levels': {'CN': 'cognitively normal', 'MCI': 'mild cognitive impairment', 'AD': "Alzheimer's disease"}}},
-              out/'participants.json')
-    save_json({'Name': f"synthetic cohort from {Path(request['generator']).name} (seed {request['seed']})", 'BIDSVersion': '1.9.0', 'DatasetType': 'raw',
-               'GeneratedBy': [{'Name': 'neurovit_nb.generate', 'Version': str(neurovit_nb.__version__),
-                                'Description': 'latent diffusion model conditioned on age, sex and diagnosis'}]}, out/'dataset_description.json')
+    write_participants(out, parts,
+                       columns={'sex': {'Description': 'requested sex', 'Levels': {'F': 'female', 'M': 'male'}},
+                                'age': {'Description': 'requested age', 'Units': 'year'},
+                                'diagnosis': {'Description': 'requested diagnosis', 'Levels': COLUMNS['diagnosis']['Levels']}})
+    name = Path(request['generator']).name
+    write_description(out, f"synthetic cohort from {name} (seed {request['seed']})", 'neurovit_nb.generate', how,
+                      readme=f"Synthetic T1w cohort of {len(ids)} subjects sampled by neurovit_nb from the generator {name} "
+                             f"({how}; seed {request['seed']}), one session per subject, in the generator's training grid.")
     save_json(request, rec)  # written last: the plan is complete
 
 # %% ../nbs/31_generate.ipynb #48fcade2
 def _write_image(out:Path, sub:str, row, vol:np.ndarray, affine:np.ndarray) -> None:
-    "Write one subject's sessions.tsv and its image, each atomically (the image last: its presence marks the subject done)."
-    with atomic_write(out/sub/f'{sub}_sessions.tsv') as f: f.write(f'session_id\tage\tdiagnosis\nses-01\t{row.age}\t{row.diagnosis}\n')
-    save_nifti(to_int16(vol), affine, _image_path(out, sub), descrip='neurovit_nb synthetic (latent diffusion)')
+    "Write one subject's sessions table and its image, each atomically (the image last: its presence marks the subject done)."
+    write_sessions(out, sub, [{'session_id': 'ses-01', 'age': row.age, 'diagnosis': row.diagnosis}])
+    write_image(_image_path(out, sub), to_int16(vol), affine, descrip='neurovit_nb synthetic (latent diffusion)')
 
 def generate_cohort(generator_dir:str|Path, # a folder written by `train_generator`
                     out:str|Path, # BIDS folder to write (an interrupted one with the same settings is continued)

@@ -12,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import torch
+import SimpleITK as sitk
 from scipy import ndimage
 from fastcore.basics import patch
 from tqdm.auto import tqdm
@@ -19,10 +20,12 @@ from monai.data import MetaTensor
 from monai.transforms import CropForeground, Orientation, Resize, ResizeWithPadOrCrop, Spacing
 from ..core import Config, ConfigError, atomic_path, get_logger, load_json, save_json
 from .io import load_nifti, Volume
+from .register import needs_registration, qc_outliers, register_to_template
 
 # %% auto #0
-__all__ = ['PREP_VERSION', 'FOREGROUND_WARN', 'CROP_LOSS_WARN', 'FINGERPRINT_FULL_BYTES', 'PrepConfig', 'preprocess_volume',
-           'resample_to_source', 'file_fingerprint', 'CacheEntryError', 'VolumeCache']
+__all__ = ['PREP_VERSION', 'FOREGROUND_WARN', 'CROP_LOSS_WARN', 'FINGERPRINT_FULL_BYTES', 'QC_COLUMNS', 'PrepConfig',
+           'RegistrationError', 'preprocess_volume', 'resample_to_source', 'file_fingerprint', 'CacheEntryError',
+           'VolumeCache']
 
 # %% ../../nbs/04_data.preprocess.ipynb #8a2555fd
 _log = get_logger('neurovit_nb.data.preprocess')
@@ -42,6 +45,9 @@ class PrepConfig(Config):
     resize: typing.Literal['pad_crop', 'resize'] = 'pad_crop' # fit to `img_size` by centred pad/crop (keeps mm) or by resizing
     foreground_threshold: float = 0.0 # voxels above this are brain
     dtype: typing.Literal['float16', 'float32'] = 'float16' # type of the cached arrays
+    register: typing.Literal['auto', 'always', 'never'] = 'auto' # registration to MNI152: only images not in template space, every image, or none
+    register_dof: typing.Literal['affine', 'rigid'] = 'affine' # final stage of the registration (12 or 6 parameters)
+    bias_correct: bool = True # N4 bias-field correction (inside the brain) of the images that are registered
 
     def validate(self):
         if any(s < 4 for s in self.img_size): raise ConfigError(f'PrepConfig.img_size: each size must be >= 4, got {self.img_size}')
@@ -49,6 +55,11 @@ class PrepConfig(Config):
             raise ConfigError(f'PrepConfig.spacing: each voxel size must be in [0.1, 10] mm, got {self.spacing}')
         lo, hi = self.percentiles
         if not 0 <= lo < hi <= 100: raise ConfigError(f'PrepConfig.percentiles: need 0 <= low < high <= 100, got {self.percentiles}')
+
+    @property
+    def register_spacing(self) -> float:
+        "Voxel size (mm) of the template grid that registered images are put on: the finest of `spacing`, within [1, 4]; 2 without one."
+        return 2.0 if self.spacing is None else float(np.clip(min(self.spacing), 1., 4.))
 
     def hash(self) -> str:
         "Short stable hash of the config and the preprocessing code version."
@@ -77,10 +88,24 @@ def _fit_loss(mask:np.ndarray, size:tuple) -> float:
     sl = tuple(slice(max(0, (s - t) // 2), max(0, (s - t) // 2) + t) for s, t in zip(mask.shape, size))
     return float(1 - mask[sl].sum() / n)
 
+class RegistrationError(ValueError):
+    "A registration that failed its quality control; the message gives the scores."
+
+def _register_stage(vol:Volume, cfg:PrepConfig) -> tuple[Volume, dict]:
+    "Register `vol` to MNI152 when `cfg.register` asks for it; return the image to preprocess and what was done."
+    if cfg.register == 'never': return vol, dict(registered=False)
+    need, why = (True, 'register=always') if cfg.register == 'always' else needs_registration(vol)
+    if not need: return vol, dict(registered=False)
+    r = register_to_template(vol, spacing=cfg.register_spacing, dof=cfg.register_dof, bias_correct=cfg.bias_correct)
+    if r.problems: raise RegistrationError(f'{r.problems} (not in template space: {why}); check the image (a QC figure: data.viz.plot_registration)')
+    return r.image, dict(registered=True, register_reason=why, world_to_template=r.world_to_template, register_seconds=r.seconds,
+                         **{f'qc_{k}': v for k, v in r.qc.items()})
+
 def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dict]:
     "Preprocess `vol`; return the (1, D, H, W) float32 array, its voxel->world affine and a dict of facts about it."
+    vol, reg = _register_stage(vol, cfg)
     x = MetaTensor(torch.from_numpy(np.ascontiguousarray(vol.data, dtype=np.float32))[None], affine=torch.as_tensor(vol.affine, dtype=torch.float64))
-    info = dict(foreground_fraction=float(_brain_mask(vol.data, cfg).mean()))
+    info = dict(foreground_fraction=float(_brain_mask(vol.data, cfg).mean()), **reg)
     x = Orientation(axcodes='RAS', labels=None)(x)
     if cfg.spacing is not None: x = Spacing(pixdim=cfg.spacing, mode='bilinear', padding_mode='zeros')(x)
     mask = _brain_mask(x.numpy()[0], cfg)
@@ -115,11 +140,13 @@ def resample_to_source(arr:np.ndarray, # (D, H, W) or (1, D, H, W) map in model 
                        source_affine:np.ndarray, # target grid's voxel -> world affine
                        source_shape:tuple, # target grid's shape (X, Y, Z)
                        order:int=1, # spline order: 0 nearest (labels), 1 trilinear
+                       world_to_template:np.ndarray|None=None, # (4, 4) scan -> template transform of a registered image (cache meta); None: not registered
                       ) -> np.ndarray: # (X, Y, Z) float32 map on the target grid, 0 outside the model's field of view
-    "Resample a model-space map onto another grid (e.g. the original image) through world coordinates."
+    "Resample a model-space map onto another grid (e.g. the original image) through world coordinates (and the registration, if any)."
     arr = np.asarray(arr, dtype=np.float32)
     arr = arr[0] if arr.ndim == 4 else arr
-    vox = np.linalg.inv(np.asarray(affine, np.float64)) @ np.asarray(source_affine, np.float64)  # target voxel -> model voxel
+    w2t = np.eye(4) if world_to_template is None else np.asarray(world_to_template, np.float64)
+    vox = np.linalg.inv(np.asarray(affine, np.float64)) @ w2t @ np.asarray(source_affine, np.float64)  # target voxel -> model voxel
     return ndimage.affine_transform(arr, vox[:3, :3], vox[:3, 3], output_shape=tuple(int(s) for s in source_shape[:3]),
                                     order=order, mode='constant', cval=0.0).astype(np.float32)
 
@@ -189,6 +216,12 @@ def _npy_problem(npy:Path, meta:dict|None=None, full:bool=False) -> str|None:
         if full and meta.get('npy_blake2b') and _file_hash(npy) != meta['npy_blake2b']: return 'array checksum differs from the one stored when it was written'
     return None
 
+QC_COLUMNS = ('registered', 'qc_ncc', 'qc_dice', 'qc_in_head')
+
+def _qc_columns(m:dict) -> dict:
+    "The registration columns of a build report row, from an entry's facts."
+    return dict(registered=bool(m.get('registered', False)), **{k: m.get(k, np.nan) for k in QC_COLUMNS[1:]})
+
 def _build_one(path:str, cfg_dict:dict, out_dir:str) -> dict:
     "Preprocess one file into the cache (runs in a worker process); return a report row, never raise."
     t0 = time.perf_counter()
@@ -209,14 +242,15 @@ def _build_one(path:str, cfg_dict:dict, out_dir:str) -> dict:
                     source_affine=disk.affine, source_shape=list(disk.shape[:3]), ras_shape=list(vol.shape), **info)
         save_json(meta, out/f'{key}.json')
         return dict(path=path, status='built', reason='; '.join(info['warnings']), seconds=time.perf_counter() - t0, key=key,
-                    foreground_fraction=info['foreground_fraction'], foreground_lost=info['foreground_lost'])
+                    foreground_fraction=info['foreground_fraction'], foreground_lost=info['foreground_lost'], **_qc_columns(info))
     except Exception as e:
         msg = str(e); msg = msg if msg.startswith(path) else f'{path}: {msg}'
         return dict(path=path, status='skipped', reason=f'{type(e).__name__}: {msg}', seconds=time.perf_counter() - t0)
 
 def _worker_init():
-    "Worker processes compute one image at a time: one thread each avoids oversubscribing the cores."
+    "Worker processes compute one image at a time: one thread each (torch and the registration's ITK) avoids oversubscribing the cores."
     torch.set_num_threads(1)
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 # %% ../../nbs/04_data.preprocess.ipynb #7444ce1c
 class VolumeCache:
@@ -283,13 +317,26 @@ def _summarise_warnings(built:pd.DataFrame, cfg:PrepConfig, worst:int=3):
                      f'background?); worst: {_worst(fg, "foreground_fraction")}; skull-strip them or raise foreground_threshold; '
                      "per image: the build report's foreground_fraction column")
 
+# %% ../../nbs/04_data.preprocess.ipynb #294f68e7
+def _flag_registrations(report:pd.DataFrame, cfg:PrepConfig):
+    "Fill `qc_flag` (registration failed QC, or an outlier of the cohort), and log one line: how many images were registered."
+    report['qc_flag'] = np.where(report.reason.str.contains('registration failed QC', regex=False), 'failed', '')
+    reg = report.registered.to_numpy()
+    out = np.zeros(len(report), bool); out[reg] = qc_outliers(report.qc_ncc[reg])
+    report.loc[out, 'qc_flag'] = 'outlier'
+    n_fail = int((report.qc_flag == 'failed').sum())
+    if cfg.register != 'never' and (reg.any() or n_fail):
+        _log.warning(f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum())} of {len(report)} image(s) were not in template space and '
+                     f'were registered, {n_fail} failed QC (skipped), {int(out.sum())} flagged as outliers; per image: the build report\'s '
+                     'registered, qc_* and qc_flag columns')
+
 # %% ../../nbs/04_data.preprocess.ipynb #7f94e7e9
 @patch
 def build(self:VolumeCache, paths:list, # source images (str or Path)
            n_workers:int|None=None, # None: one process per core; 0: in this process; N: N worker processes
            on_error:str='raise', # 'raise' stops at the first bad file; 'skip' logs it and goes on
            progress:bool=True, # show a tqdm progress bar
-          ) -> pd.DataFrame: # one row per path: status ('cached', 'built', 'skipped'), reason, seconds, foreground_fraction, foreground_lost
+          ) -> pd.DataFrame: # one row per path: status ('cached', 'built', 'skipped'), reason, seconds, foreground_fraction, foreground_lost, registration QC
     "Preprocess every path not yet (or not soundly) cached, in parallel; report what was built, found or skipped and why."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 0):
@@ -307,7 +354,7 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
         if problem is None:
             m = load_json(self.dir/f'{k}.json')
             rows[p] = dict(path=p, status='cached', reason='', seconds=0.0, key=k, foreground_fraction=m.get('foreground_fraction', np.nan),
-                           foreground_lost=m.get('foreground_lost', np.nan))
+                           foreground_lost=m.get('foreground_lost', np.nan), **_qc_columns(m))
         else: damaged[p] = problem
     todo = [p for p in paths if p not in rows]
     n_workers = min((os.cpu_count() or 1) if n_workers is None else n_workers, len(todo))
@@ -332,8 +379,10 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
                     raise
     finally: bar.close()
     self._index = None
-    cols = ['path', 'status', 'reason', 'seconds', 'foreground_fraction', 'foreground_lost']
+    cols = ['path', 'status', 'reason', 'seconds', 'foreground_fraction', 'foreground_lost', *QC_COLUMNS, 'qc_flag']
     report = pd.DataFrame([rows[p] for p in paths if p in rows], columns=cols)
+    report['registered'] = report.registered.fillna(False).astype(bool)
+    _flag_registrations(report, self.cfg)
     skipped = report[report.status == 'skipped']
     if len(skipped): _log.warning(f'skipped {len(skipped)} of {len(report)} image(s):\n' + '\n'.join(f'  {r}' for r in skipped.reason))
     _summarise_warnings(report[report.status == 'built'], self.cfg)
@@ -368,12 +417,13 @@ def load(self:VolumeCache, path:str|Path, # a source image that was built into t
 
 @patch
 def meta(self:VolumeCache, path:str|Path, # a source image that was built into the cache
-         ) -> dict: # affine, source_affine (4x4 arrays), source_shape, intensity statistics, warnings, ...
+         ) -> dict: # affine, source_affine (4x4 arrays), source_shape, intensity statistics, warnings, registration (world_to_template, qc_*) ...
     "The metadata of the cached entry of `path`."
     key = self.key(path)
     if key is None or not (self.dir/f'{key}.json').exists(): raise KeyError(f'{path}: not in the cache {self.dir}; run VolumeCache.build first')
     m = load_json(self.dir/f'{key}.json')
-    for k in ('affine', 'source_affine'): m[k] = np.array(m[k], dtype=np.float64)
+    for k in ('affine', 'source_affine', 'world_to_template'):
+        if k in m: m[k] = np.array(m[k], dtype=np.float64)
     return m
 
 @patch

@@ -13,11 +13,13 @@ import torch
 import torch.nn.functional as F
 from ..core import Config, ConfigError, atomic_write, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
-from .synthetic import Region, template_path, region_gauss, rotation_matrix, generator_version, process_pool, BIDS_VERSION
+from .synthetic import Region, template_path, region_gauss, rotation_matrix, process_pool, _CENTRE
+from .bids import package_version, write_description, write_participants, write_sessions, image_path, write_image
 
 # %% auto #0
-__all__ = ['ROBUST_REGIONS', 'LOBES', 'ROBUST_PRESETS', 'RobustRecipe', 'robust_presets_table', 'to_template',
-           'sample_robust_cohort', 'robust_grid', 'synth_robust_session', 'make_robust_cohort', 'dark_fraction']
+__all__ = ['ROBUST_REGIONS', 'SUBTLE_REGIONS', 'REGION_SETS', 'LOBES', 'ROBUST_PRESETS', 'RobustRecipe', 'robust_presets_table',
+           'to_template', 'sample_robust_cohort', 'scale_effects', 'robust_grid', 'session_geometry',
+           'synth_robust_session', 'make_robust_cohort', 'dark_fraction']
 
 # %% ../../nbs/08_data.robust.ipynb #2064b227
 ROBUST_REGIONS = (
@@ -29,20 +31,43 @@ ROBUST_REGIONS = (
     Region('temporal_horn', (-24, -23, -12), (4, 9, 4), True, 'ventricles', 'temporal horn: grows beside the shrinking hippocampus'),
     Region('third_ventricle', (0, -2, -1), (3, 8, 5), False, 'ventricles', 'third ventricle: grows'),
 )
+SUBTLE_REGIONS = {
+    'subtle_tune': (
+        Region('hippocampus_tail', (-26, -34, -3), (5, 8, 5), True, 'mtl', 'hippocampal tail: shrinks'),
+        Region('hippocampus_head', (-27, -15, -17), (5, 7, 5), True, 'mtl', 'hippocampal head: shrinks'),
+        Region('parahippocampal', (-26, -30, -18), (6, 10, 5), True, 'mtl_gm', 'parahippocampal gyrus: grey matter turns to CSF'),
+        Region('occipital_horn', (-18, -48, 8), (5, 9, 5), True, 'ventricles', 'occipital horn: grows'),
+        Region('frontal_horn', (-12, 12, 10), (4, 7, 5), True, 'ventricles', 'frontal horn: grows')),
+    'subtle_report': (
+        Region('hippocampus_mid', (-31, -21, -13), (5, 9, 5), True, 'mtl', 'middle of the hippocampus: shrinks'),
+        Region('amygdala_medial', (-19, -6, -22), (4, 5, 4), True, 'mtl', 'medial amygdala: shrinks'),
+        Region('entorhinal_anterior', (-23, -5, -34), (6, 7, 5), True, 'mtl_gm', 'anterior entorhinal cortex: grey matter turns to CSF'),
+        Region('ventricle_posterior_body', (-15, -22, 24), (5, 10, 5), True, 'ventricles', 'posterior body of the lateral ventricle: grows'),
+        Region('temporal_horn_tip', (-28, -12, -18), (3, 6, 4), True, 'ventricles', 'tip of the temporal horn: grows')),
+}
+REGION_SETS = {'robust': ROBUST_REGIONS, **SUBTLE_REGIONS}
 LOBES = {'temporal': Region('temporal', (-52, -18, -18), (12, 26, 12), True, 'cortex', 'lateral temporal lobe'),
          'parietal': Region('parietal', (-40, -58, 44), (16, 16, 14), True, 'cortex', 'inferior and superior parietal lobules'),
          'precuneus': Region('precuneus', (-6, -62, 40), (8, 14, 12), True, 'cortex', 'precuneus and posterior cingulate'),
          'frontal': Region('frontal', (-34, 34, 28), (16, 20, 16), True, 'cortex', 'dorsolateral prefrontal cortex'),
-         'insula': Region('insula', (-38, 2, 2), (6, 16, 10), True, 'cortex', 'insula')}
+         'insula': Region('insula', (-38, 2, 2), (6, 16, 10), True, 'cortex', 'insula'),
+         'fusiform': Region('fusiform', (-36, -50, -16), (8, 14, 6), True, 'cortex', 'fusiform and inferior temporal gyri'),
+         'supramarginal': Region('supramarginal', (-54, -40, 32), (10, 12, 10), True, 'cortex', 'supramarginal gyrus'),
+         'posterior_cingulate': Region('posterior_cingulate', (-5, -42, 30), (5, 12, 8), True, 'cortex', 'posterior cingulate'),
+         'middle_temporal': Region('middle_temporal', (-60, -32, -4), (8, 20, 8), True, 'cortex', 'middle temporal gyrus'),
+         'angular': Region('angular', (-46, -66, 32), (10, 10, 10), True, 'cortex', 'angular gyrus'),
+         'orbitofrontal': Region('orbitofrontal', (-22, 40, -14), (10, 12, 6), True, 'cortex', 'orbitofrontal cortex')}
 
 # %% ../../nbs/08_data.robust.ipynb #8fc647dd
+_AXIS_OF = {'L': 0, 'R': 0, 'A': 1, 'P': 1, 'S': 2, 'I': 2}  # the world axis each orientation letter names
+
 @dataclass
 class RobustRecipe(Config):
     "One robustness cohort: base brain, anatomy, Alzheimer's effects, acquisition and voxel grid."
     name: str = 'robust_a' # preset name (also seeds the base brain's warp and the sites' contrasts)
     description: str = '' # one line for the docs
-    spacing: tuple[float, float, float] = (2.5, 2.5, 2.5) # voxel size (mm) along x, y, z; anisotropic allowed
-    orientation: str = 'RAS' # voxel order on disk: 'RAS', or 'LAS' (x stored right to left)
+    spacing: tuple[float, float, float] = (2.5, 2.5, 2.5) # voxel size (mm) along the grid's x, y, z; anisotropic allowed
+    orientation: str = 'RAS' # voxel order on disk, as axis codes: 'RAS', 'LAS' (x stored right to left), 'ASL', 'LIP', ...
     base_mirror: bool = False # base brain: the template mirrored left-right
     base_scale: tuple[float, float, float] = (1., 1., 1.) # base brain: stretch along x, y, z
     base_warp_mm: float = 3. # base brain: amplitude of a fixed smooth warp (wavelengths 60-120 mm)
@@ -56,6 +81,7 @@ class RobustRecipe(Config):
     ventricles: float = 1. # strength of ventricle enlargement
     cortex: float = 1. # strength of cortical grey-matter loss (partial volume) in the patient's lobes
     lobes: tuple[str, ...] = ('temporal', 'parietal', 'precuneus') # lobes cortical loss can hit (each patient weighs them)
+    regions: str = 'robust' # the MTL and ventricle regions: a name from `REGION_SETS`
     heterogeneity: float = 2. # Dirichlet concentration of each patient's mix of effects and lobes (small: more varied)
     gm_wm: tuple[float, float] = (0.62, 0.72) # grey/white matter intensity ratio, drawn per site
     csf_wm: tuple[float, float] = (0.25, 0.35) # CSF/white matter intensity ratio, drawn per site
@@ -66,20 +92,35 @@ class RobustRecipe(Config):
     rician: bool = False # Rician (magnitude) noise instead of Gaussian
     slice_blur_mm: float = 0. # extra blur along z (FWHM, mm): thick slices
     frac_longitudinal: float = 0.25 # share of subjects with a second session
-    fov_mm: tuple[float, float, float] = (184., 216., 184.) # field of view (mm), centred on the brain
+    fov_mm: tuple[float, float, float] = (184., 216., 184.) # field of view (mm), centred on the brain (on the head if `head`)
+    head: bool = False # whole head (CSF, skull, scalp, face, neck) in scanner space instead of a skull-stripped brain
+    pose_deg: float = 0. # per session: head rotation in the scanner, uniform in +-pose_deg about each axis
+    pose_mm: float = 0. # per session: head shift in the scanner, uniform in +-pose_mm along each axis
+    oblique_deg: float = 0. # per session: tilt of the voxel grid (kept in the affine), uniform in +-oblique_deg about each axis
+    scale: tuple[float, float] = (800., 1200.) # range of the white-matter intensity of an image (before bias and noise)
 
     def validate(self):
         n = f'RobustRecipe({self.name!r})'
         if any(not 0.5 <= s <= 8 for s in self.spacing): raise ConfigError(f'{n}.spacing: voxel sizes must be in [0.5, 8] mm, got {self.spacing}')
-        if self.orientation not in ('RAS', 'LAS'): raise ConfigError(f"{n}.orientation: 'RAS' or 'LAS', got {self.orientation!r}")
+        if len(self.orientation) != 3 or sorted(_AXIS_OF.get(c, -1) for c in self.orientation) != [0, 1, 2]:
+            raise ConfigError(f"{n}.orientation: three axis codes, one of L/R, A/P and S/I each (e.g. 'RAS', 'ASL'), "
+                              f"got {self.orientation!r}")
         bad = [l for l in self.lobes if l not in LOBES]
         if bad: raise ConfigError(f'{n}.lobes: unknown {bad}; choose from {sorted(LOBES)}')
-        for k in ('mtl', 'ventricles', 'cortex', 'warp_mm', 'bias_sd', 'slice_blur_mm', 'base_warp_mm', 'shift_mm', 'rotation_deg', 'head_sd'):
+        if self.regions not in REGION_SETS:
+            raise ConfigError(f'{n}.regions: unknown {self.regions!r}; choose from {sorted(REGION_SETS)}')
+        for k in ('mtl', 'ventricles', 'cortex', 'warp_mm', 'bias_sd', 'slice_blur_mm', 'base_warp_mm', 'shift_mm', 'rotation_deg', 'head_sd',
+                  'pose_deg', 'pose_mm', 'oblique_deg'):
             if getattr(self, k) < 0: raise ConfigError(f'{n}.{k}: must be >= 0, got {getattr(self, k)}')
+        if self.pose_deg > 45 or self.oblique_deg > 45: raise ConfigError(f'{n}.pose_deg / oblique_deg: at most 45 degrees')
         if self.heterogeneity <= 0: raise ConfigError(f'{n}.heterogeneity: must be > 0, got {self.heterogeneity}')
         if not 0 <= self.frac_longitudinal <= 1: raise ConfigError(f'{n}.frac_longitudinal: must be in [0, 1], got {self.frac_longitudinal}')
         if self.n_sites < 1 or self.n_sites > 8: raise ConfigError(f'{n}.n_sites: must be in [1, 8], got {self.n_sites}')
         if self.warp_spacing_mm < 4: raise ConfigError(f'{n}.warp_spacing_mm: must be >= 4 mm, got {self.warp_spacing_mm}')
+        if not 0 < self.scale[0] <= self.scale[1] <= 8000:
+            raise ConfigError(f'{n}.scale: need 0 < low <= high <= 8000, got {self.scale}')
+        if not 0 <= self.severity[0] <= self.severity[1]:
+            raise ConfigError(f'{n}.severity: need 0 <= low <= high, got {self.severity}')
 
 # %% ../../nbs/08_data.robust.ipynb #dd2ef4b0
 ROBUST_PRESETS = {
@@ -99,6 +140,44 @@ ROBUST_PRESETS = {
         head_sd=0.035, rotation_deg=3., shift_mm=3., severity=(0.5, 1.2), mtl=0.9, ventricles=0.8, cortex=0.8,
         lobes=('temporal', 'parietal', 'precuneus', 'frontal', 'insula'), heterogeneity=2., n_sites=4,
         gm_wm=(0.55, 0.75), csf_wm=(0.15, 0.4), bias_sd=0.25, noise=(0.02, 0.06)),
+    'scanner_a': RobustRecipe(
+        'scanner_a', 'whole heads as a scanner writes them: sagittal 3D slab, 1.2 x 1.25 x 1.25 mm stored ASL, pose +-15 deg / +-25 mm, '
+        'strong bias, Rician noise in the air',
+        spacing=(1.2, 1.25, 1.25), orientation='ASL', fov_mm=(192., 256., 256.), head=True, pose_deg=15., pose_mm=25., oblique_deg=5.,
+        rotation_deg=0., shift_mm=0., base_scale=(1.02, 0.98, 1.01), base_warp_mm=3., warp_mm=1.5, warp_spacing_mm=32.,
+        mtl=1.0, ventricles=0.8, cortex=0.7, heterogeneity=3., bias_sd=0.3, bias_grid=4, noise=(0.01, 0.03), rician=True, scale=(250., 400.)),
+    'scanner_b': RobustRecipe(
+        'scanner_b', 'whole heads, axial slab tilted up to 15 deg (in the affine), 1 x 1 x 1.5 mm stored LAS, neck cut by the field of view, '
+        'pose +-15 deg / +-25 mm, strong bias',
+        spacing=(1., 1., 1.5), orientation='LAS', fov_mm=(224., 256., 192.), head=True, pose_deg=15., pose_mm=25., oblique_deg=15.,
+        rotation_deg=0., shift_mm=0., base_mirror=True, base_scale=(0.98, 1.02, 0.99), base_warp_mm=4., warp_mm=1.2, warp_spacing_mm=24.,
+        mtl=0.9, ventricles=1.0, cortex=0.6, heterogeneity=3., gm_wm=(0.58, 0.7), csf_wm=(0.2, 0.32), bias_sd=0.35, bias_grid=5,
+        noise=(0.015, 0.035), rician=True, slice_blur_mm=1., scale=(250., 400.)),
+    'scanner_c': RobustRecipe(
+        'scanner_c', 'whole heads, coronal slab, 1.4 x 1.1 x 1.4 mm stored LIP, 4 sites, pose +-15 deg / +-25 mm, oblique +-10 deg, '
+        'strongest bias',
+        spacing=(1.4, 1.1, 1.4), orientation='LIP', fov_mm=(224., 240., 240.), head=True, pose_deg=15., pose_mm=25., oblique_deg=10.,
+        rotation_deg=0., shift_mm=0., base_scale=(1.01, 1.01, 0.97), base_warp_mm=5., warp_mm=2., warp_spacing_mm=24., head_sd=0.035,
+        mtl=0.9, ventricles=0.8, cortex=0.8, lobes=('temporal', 'parietal', 'precuneus', 'frontal'), n_sites=4,
+        gm_wm=(0.55, 0.75), csf_wm=(0.15, 0.4), bias_sd=0.4, noise=(0.01, 0.04), rician=True, scale=(250., 400.)),
+    'subtle_tune': RobustRecipe(
+        'subtle_tune', 'TUNING cohort for subtle effects: severity from 0 up (MCI to AD), hippocampal head and tail, parahippocampal grey '
+        'matter, occipital and frontal horns, fusiform / supramarginal / posterior cingulate cortex; mirrored base brain; 2 mm',
+        spacing=(2., 2., 2.), base_mirror=True, base_scale=(0.98, 1.03, 1.0), base_warp_mm=3., warp_mm=1.2, warp_spacing_mm=32., head_sd=0.015,
+        rotation_deg=1., shift_mm=1., severity=(0., 1.5), mtl=1.25, ventricles=1.25, cortex=1.25, regions='subtle_tune',
+        lobes=('fusiform', 'supramarginal', 'posterior_cingulate'), heterogeneity=3., noise=(0.01, 0.03), bias_sd=0.1),
+    'subtle_a': RobustRecipe(
+        'subtle_a', 'REPORTING cohort for subtle effects (the milder one of two): severity from 0 up, mid-hippocampus, medial amygdala, '
+        'anterior entorhinal cortex, posterior ventricle body and temporal-horn tip, middle temporal / angular / orbitofrontal cortex; 2 mm',
+        spacing=(2., 2., 2.), base_scale=(1.03, 0.97, 1.01), base_warp_mm=3., warp_mm=1.2, warp_spacing_mm=32., head_sd=0.015,
+        rotation_deg=1., shift_mm=1., severity=(0., 1.5), mtl=1., ventricles=1., cortex=1., regions='subtle_report',
+        lobes=('middle_temporal', 'angular', 'orbitofrontal'), heterogeneity=3., noise=(0.01, 0.03), bias_sd=0.1),
+    'subtle_b': RobustRecipe(
+        'subtle_b', 'REPORTING cohort for subtle effects (the stronger one of two): the regions of subtle_a on another base brain '
+        '(its own warp and stretch); 2 mm',
+        spacing=(2., 2., 2.), base_scale=(0.99, 1.01, 1.03), base_warp_mm=4., warp_mm=1.2, warp_spacing_mm=32., head_sd=0.015,
+        rotation_deg=1., shift_mm=1., severity=(0., 1.5), mtl=2., ventricles=2., cortex=2., regions='subtle_report',
+        lobes=('middle_temporal', 'angular', 'orbitofrontal'), heterogeneity=3., noise=(0.01, 0.03), bias_sd=0.1),
 }
 
 def robust_presets_table() -> pd.DataFrame:
@@ -107,8 +186,6 @@ def robust_presets_table() -> pd.DataFrame:
     return df[[c for c in df.columns if c == 'description' or df[c].astype(str).nunique() > 1]]
 
 # %% ../../nbs/08_data.robust.ipynb #a85a362c
-_CENTRE = np.array([0., -18., 8.], np.float32)  # middle of the brain in MNI mm
-
 @functools.lru_cache(maxsize=1)
 def _tissue_maps() -> tuple[torch.Tensor, np.ndarray]:
     "MNI152 tissue maps at 2 mm `(1, 4, X, Y, Z)` (CSF, grey matter, white matter, brain) and their voxel -> mm affine."
@@ -143,6 +220,41 @@ def to_template(q:np.ndarray, # points (..., 3) in the preset's base brain (mm)
     for ax in range(3): m[..., ax] += (a[ax] * np.sin(m @ k[ax].T + ph[ax])).sum(-1)
     return m
 
+# %% ../../nbs/08_data.robust.ipynb #1a5dde0f
+_HEAD_PAD = ((6, 6), (8, 11), (60, 6))  # 2 mm voxels added before/after the brain grid along x, y, z: scalp, face and neck
+
+@functools.lru_cache(maxsize=1)
+def _head_maps() -> tuple[torch.Tensor, np.ndarray]:
+    "Whole-head maps on a 2 mm MNI grid `(1, 5, X, Y, Z)`: CSF, grey and white matter, brain, T1 intensity outside the brain."
+    from scipy import ndimage as ndi
+    import nibabel as nib
+    t, affine = _tissue_maps()
+    (x0, x1), (y0, y1), (z0, z1) = _HEAD_PAD
+    csf, gm, wm, brain = F.pad(t, (z0, z1, y0, y1, x0, x1))[0].numpy()
+    aff = affine.copy(); aff[:3, 3] -= 2 * np.array([x0, y0, z0])
+    ijk = np.stack(np.meshgrid(*[np.arange(n) for n in brain.shape], indexing='ij'), -1)
+    x, y, z = np.moveaxis(nib.affines.apply_affine(aff, ijk), -1, 0)
+    env = ndi.gaussian_filter(brain, 3) > 0.2  # the brain with its sulci filled: the inside of the skull
+    d = ndi.distance_transform_edt(~env, sampling=2.)  # mm outside it
+    csf = csf + env * (1 - brain) + ((d > 0) & (d <= 2))  # CSF around the brain and under the dura
+    neck = ((x / 50)**2 + ((y + 20) / 55)**2 <= 1) & (z <= -40)
+    face = (x / 62)**2 + ((y - 25) / 65)**2 + ((z + 45) / 60)**2 <= 1
+    head = ndi.gaussian_filter(((d <= 16) | neck | face).astype(np.float32), 2) > 0.5
+    lower = head & (d > 16)  # face, jaw and neck
+    blobs = ndi.gaussian_filter(np.random.default_rng(1234).standard_normal(brain.shape).astype(np.float32), 2.5)
+    airway = ((x / 9)**2 + ((y - 10) / 10)**2 <= 1) & (z < -60)
+    air = lower & (airway | ((x / 26)**2 + ((y - 45) / 16)**2 + ((z + 45) / 14)**2 <= 1))  # airway, nasal cavity and sinuses
+    eye = lower & ~air & (((np.abs(x) - 33) / 11)**2 + ((y - 58) / 11)**2 + ((z + 32) / 11)**2 <= 1)
+    fat = lower & ~air & ~eye & ((ndi.distance_transform_edt(head, sampling=2.) <= 5) | (blobs > 0.8 * blobs.std()))
+    # T1 intensity relative to white matter: cortical bone, fatty marrow (diploe), scalp fat, muscle and skin, vitreous, air
+    marrow = (d > 4.5) & (d <= 6.5)
+    bone, scalp_fat = (d > 2) & (d <= 9) & ~marrow, (d > 11) & (d <= 14)
+    scalp_soft = ((d > 9) & (d <= 11)) | ((d > 14) & (d <= 16))
+    extra = (0.06 * bone + 0.7 * marrow + 1.1 * scalp_fat + 0.5 * scalp_soft
+             + 1.1 * fat + 0.45 * (lower & ~air & ~eye & ~fat) + 0.15 * eye) * head
+    extra = ndi.gaussian_filter(extra.astype(np.float32), 0.6)
+    return torch.from_numpy(np.stack([csf, gm, wm, brain, extra]).astype(np.float32))[None], aff
+
 # %% ../../nbs/08_data.robust.ipynb #663e52b6
 def sample_robust_cohort(recipe:RobustRecipe, # the cohort recipe
                          n_subjects:int=120, # subjects (half AD, half CN)
@@ -172,6 +284,14 @@ def sample_robust_cohort(recipe:RobustRecipe, # the cohort recipe
                              asymmetry=round(float(asym), 3), anatomy_seed=anatomy_seed))
     return pd.DataFrame(rows)
 
+# %% ../../nbs/08_data.robust.ipynb #9507ae78
+def scale_effects(recipe:RobustRecipe, # a preset
+                  k:float, # factor on the MTL, ventricle and cortical effect strengths (1: as the preset)
+                 ) -> RobustRecipe:
+    "The recipe with its Alzheimer's effects `k` times as strong (same name, so the same base brain and sites)."
+    if k < 0: raise ConfigError(f'scale_effects: k must be >= 0, got {k}')
+    return recipe.replace(mtl=recipe.mtl * k, ventricles=recipe.ventricles * k, cortex=recipe.cortex * k)
+
 # %% ../../nbs/08_data.robust.ipynb #c893c89e
 def robust_grid(recipe:RobustRecipe, # the preset
                ) -> tuple[tuple[int, int, int], np.ndarray]: # shape and RAS voxel -> mm affine
@@ -179,6 +299,26 @@ def robust_grid(recipe:RobustRecipe, # the preset
     sp = np.array(recipe.spacing); shape = tuple(int(np.ceil(f / s)) for f, s in zip(recipe.fov_mm, sp))
     affine = np.diag([*sp, 1.]); affine[:3, 3] = _CENTRE - sp * (np.array(shape) - 1) / 2
     return shape, affine
+
+# %% ../../nbs/08_data.robust.ipynb #68f7ca9b
+def session_geometry(row:dict|pd.Series, # one row of `sample_robust_cohort`
+                     recipe:RobustRecipe, # the cohort recipe
+                    ) -> dict: # shape, affine (voxel -> scanner mm), rot and shift of the head, and the angles drawn (degrees)
+    "A session's voxel grid and the head's pose in the scanner: `robust_grid` unless the recipe asks for pose or oblique slabs."
+    shape, affine = robust_grid(recipe)
+    out = dict(shape=shape, affine=affine, rot=np.eye(3, dtype=np.float32), shift=np.zeros(3, np.float32),
+               pose_deg=np.zeros(3), pose_mm=np.zeros(3), oblique_deg=np.zeros(3))
+    if not (recipe.pose_deg or recipe.pose_mm or recipe.oblique_deg): return out
+    rng = np.random.default_rng([int(row['anatomy_seed']), int(str(row['session'])[4:]), 3])  # its own stream: other draws unchanged
+    ang, t = rng.uniform(-recipe.pose_deg, recipe.pose_deg, 3), rng.uniform(-recipe.pose_mm, recipe.pose_mm, 3)
+    obl, jitter = rng.uniform(-recipe.oblique_deg, recipe.oblique_deg, 3), rng.uniform(-5, 5, 3)
+    rot, slab = rotation_matrix(np.deg2rad(ang)), rotation_matrix(np.deg2rad(obl))
+    aim = np.array([0., -15., 104. - recipe.fov_mm[2] / 2]) if recipe.head else _CENTRE  # top of the scalp just inside the field
+    centre = _CENTRE + rot @ (aim - _CENTRE) + t + jitter  # the field of view follows the head, as an operator places it
+    affine = np.eye(4); affine[:3, :3] = slab @ np.diag(recipe.spacing)
+    affine[:3, 3] = centre - affine[:3, :3] @ ((np.array(shape) - 1) / 2)
+    return dict(shape=shape, affine=affine, rot=rot.astype(np.float32), shift=t.astype(np.float32),
+                pose_deg=ang, pose_mm=t, oblique_deg=obl)
 
 # %% ../../nbs/08_data.robust.ipynb #dc203635
 def _smooth_field(rng, sd, n_ctrl, shape, channels=3) -> torch.Tensor:
@@ -198,9 +338,9 @@ def _svf_warp(rng, recipe, cshape, step) -> np.ndarray:
     return v[0].permute(1, 2, 3, 0).numpy()
 
 # %% ../../nbs/08_data.robust.ipynb #c681f08f
-@functools.lru_cache(maxsize=4)
-def _effect_maps(lobe_names:tuple):
-    "Template-space maps: ribbon per lobe `(L, X, Y, Z, 2)`, entorhinal grey matter `(X, Y, Z, 2)`, label codes, affine."
+@functools.lru_cache(maxsize=8)
+def _effect_maps(region_set:str, lobe_names:tuple):
+    "Template-space maps: ribbon per lobe `(L, X, Y, Z, 2)`, MTL grey matter `(X, Y, Z, 2)`, label codes, affine."
     from scipy import ndimage as ndi
     import nibabel as nib
     t, affine = _tissue_maps()
@@ -208,12 +348,12 @@ def _effect_maps(lobe_names:tuple):
     ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (ndi.uniform_filter(brain, size=5) < 0.85)  # outer grey matter
     mm = nib.affines.apply_affine(affine, np.stack(np.meshgrid(*[np.arange(n) for n in brain.shape], indexing='ij'), -1)).astype(np.float32)
     both = lambda r: np.stack([region_gauss(mm, r, s) for s in range(len(r.centres()))], -1)  # (X, Y, Z, sides)
-    reg = {r.name: r for r in ROBUST_REGIONS}
+    regs = REGION_SETS[region_set]
     lobes = np.stack([both(LOBES[l]) * ribbon[..., None] for l in lobe_names])
-    ento = both(reg['entorhinal']) * gm[..., None]
-    w = lambda names: sum(both(reg[n]).sum(-1) for n in names)
-    code = (brain > 0.5) * (1 * (w(['hippocampus_body', 'amygdala_hc_head', 'entorhinal']) > 0.2)
-                            | 2 * ((w(['ventricle_body', 'atrium', 'temporal_horn', 'third_ventricle']) > 0.2) & (csf > 0.3))
+    ento = sum(both(r) * gm[..., None] for r in regs if r.effect == 'mtl_gm')
+    w = lambda effects: sum(both(r).sum(-1) for r in regs if r.effect in effects)
+    code = (brain > 0.5) * (1 * (w(('mtl', 'mtl_gm')) > 0.2)
+                            | 2 * ((w(('ventricles',)) > 0.2) & (csf > 0.3))
                             | 4 * (lobes.sum((0, -1)) > 0.1))
     return lobes, ento, code.astype(np.float32), affine
 
@@ -232,97 +372,133 @@ def _radial(m, regions, amounts) -> np.ndarray:
 # %% ../../nbs/08_data.robust.ipynb #1d2f1da0
 def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
                          recipe:RobustRecipe, # the cohort recipe
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # T1 (int16), AD mask (uint8), effect codes (uint8: 1 MTL, 2 ventricles, 4 cortex)
-    "Make one session's T1 image and its ground truth on `robust_grid(recipe)`, in RAS voxel order."
-    shape, affine = robust_grid(recipe)
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # T1 (int16), AD mask, codes (1 MTL, 2 ventricles, 4 cortex, 8 brain)
+    "Make one session's T1 image and its ground truth on the grid of `session_geometry`, in the grid's (RAS-like) voxel order."
+    geo = session_geometry(row, recipe); shape, affine = geo['shape'], geo['affine']
     rng_a = np.random.default_rng(int(row['anatomy_seed']))  # the subject's anatomy: the same at every visit
     rng_s = np.random.default_rng([int(row['anatomy_seed']), int(str(row['session'])[4:])])  # this visit's acquisition
     sev, left, age_dev = float(row['severity']), float(row['asymmetry']), (float(row['age']) - 70) / 10
     sides = np.array([left, 2 - left], np.float32)
     sp = np.array(recipe.spacing, np.float32); ext = sp * (np.array(shape) - 1)
     cshape = tuple(int(np.ceil(e / 4)) + 1 for e in ext); step = ext / (np.array(cshape) - 1)
-    p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) + float(affine[i, 3]) for i, (e, n) in enumerate(zip(ext, cshape))], indexing='ij'), -1)
+    if np.allclose(affine[:3, :3], np.diag(sp)):
+        p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) + float(affine[i, 3]) for i, (e, n) in enumerate(zip(ext, cshape))], indexing='ij'), -1)
+    else:  # an oblique grid: mm along its axes, turned into scanner mm
+        p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) for e, n in zip(ext, cshape)], indexing='ij'), -1)
+        p = p @ (affine[:3, :3] / sp).T.astype(np.float32) + affine[:3, 3].astype(np.float32)
     # scanner -> subject (pose, head size) -> base brain (diffeomorphic anatomy) -> MNI
-    rot = rotation_matrix(rng_s.normal(0, np.deg2rad(recipe.rotation_deg), 3)).astype(np.float32)
-    shift = rng_s.normal(0, recipe.shift_mm, 3).astype(np.float32)
+    rot = geo['rot'] @ rotation_matrix(rng_s.normal(0, np.deg2rad(recipe.rotation_deg), 3)).astype(np.float32)
+    shift = geo['shift'] + rng_s.normal(0, recipe.shift_mm, 3).astype(np.float32)
     head = np.array([row['head_x'], row['head_y'], row['head_z']], np.float32) * (1 - 0.01 * max(age_dev, -1))
     u = ((p - _CENTRE - shift) @ rot) / head + _CENTRE  # (x, y, z, 3)
     m = to_template(u + _svf_warp(rng_a, recipe, cshape, step), recipe)
-    reg = {r.name: r for r in ROBUST_REGIONS}
+    regs = REGION_SETS[recipe.regions]
     vent = (0.08 * max(age_dev, -1) + 1.5 * recipe.ventricles * sev * float(row['w_ventricles'])) * sides
     mtl = -0.8 * recipe.mtl * sev * float(row['w_mtl']) * sides
-    m = m - _radial(m, [reg[n] for n in ('ventricle_body', 'atrium', 'temporal_horn', 'third_ventricle', 'hippocampus_body', 'amygdala_hc_head')],
-                    [vent, vent, vent, vent[:1], mtl, mtl])
+    moved = [r for r in regs if r.effect == 'ventricles'] + [r for r in regs if r.effect == 'mtl']
+    m = m - _radial(m, moved, [vent if r.effect == 'ventricles' else mtl for r in moved])
     # grey matter -> CSF in template space: the patient's lobes, entorhinal cortex, a little with age
-    lobes, ento, code, taff = _effect_maps(tuple(recipe.lobes))
+    lobes, ento, code, taff = _effect_maps(recipe.regions, tuple(recipe.lobes))
     lw = np.array([float(row.get(f'w_{l}', 0.)) for l in recipe.lobes], np.float32)
     loss = (1.2 * recipe.cortex * sev * float(row['w_cortex']) * np.einsum('lxyzs,s,l->xyz', lobes, sides, lw)
             + 0.8 * recipe.mtl * sev * float(row['w_mtl']) * (ento @ sides) + 0.05 * max(age_dev, 0) * lobes.max(0).sum(-1))
     loss = torch.from_numpy(np.clip(loss, 0, 0.85).astype(np.float32))
-    t = _tissue_maps()[0].clone()  # (1, 4, X, Y, Z): csf, gm, wm, brain
+    code = torch.from_numpy(code)
+    if recipe.head:  # the brain inside its head: the same maps, padded, with the tissue outside the brain
+        t, taff = _head_maps(); t = t.clone()
+        pad = tuple(int(v) for ax in reversed(_HEAD_PAD) for v in ax)
+        loss, code = F.pad(loss, pad), F.pad(code, pad)
+    else: t = _tissue_maps()[0].clone()  # (1, 4, X, Y, Z): csf, gm, wm, brain
     t[0, 0] += t[0, 1] * loss; t[0, 1] *= 1 - loss
     inv = np.linalg.inv(taff).astype(np.float32); ts = np.array(t.shape[2:], np.float32)
     g = torch.from_numpy(np.ascontiguousarray((2 * (m @ inv[:3, :3].T + inv[:3, 3]) / (ts - 1) - 1)[..., ::-1]))
     g = F.interpolate(g.permute(3, 0, 1, 2)[None], size=shape, mode='trilinear', align_corners=True)[0].permute(1, 2, 3, 0)[None]
-    csf, gm, wm, brain = F.grid_sample(t, g, mode='bilinear', padding_mode='zeros', align_corners=True)[0]
-    codes = F.grid_sample(torch.from_numpy(code)[None, None], g, mode='nearest', padding_mode='zeros', align_corners=True)[0, 0]
+    csf, gm, wm, brain, *extra = F.grid_sample(t, g, mode='bilinear', padding_mode='zeros', align_corners=True)[0]
+    codes = F.grid_sample(code[None, None], g, mode='nearest', padding_mode='zeros', align_corners=True)[0, 0]
     # acquisition: the site's contrast, thick slices, bias field, noise
     site_rng = np.random.default_rng([sum(map(ord, recipe.name)), ord(str(row['site'])[-1])])
-    x = (wm + site_rng.uniform(*recipe.gm_wm) * gm + site_rng.uniform(*recipe.csf_wm) * csf)[None, None]
+    x = (wm + site_rng.uniform(*recipe.gm_wm) * gm + site_rng.uniform(*recipe.csf_wm) * csf)
+    x = (x + extra[0] if extra else x)[None, None]
     if recipe.slice_blur_mm > 0:
         s = recipe.slice_blur_mm / 2.355 / recipe.spacing[2]; r = int(3 * s + 1)
         k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / s)**2)
         x = F.conv3d(F.pad(x, (r, r, 0, 0, 0, 0), mode='replicate'), (k / k.sum()).view(1, 1, 1, 1, -1))
-    x = x[0, 0] * _smooth_field(rng_s, recipe.bias_sd, (recipe.bias_grid,) * 3, shape, 1)[0].exp_() * float(rng_s.uniform(800, 1200))
+    x = x[0, 0] * _smooth_field(rng_s, recipe.bias_sd, (recipe.bias_grid,) * 3, shape, 1)[0].exp_() * float(rng_s.uniform(*recipe.scale))
     sd = float(rng_s.uniform(*recipe.noise)) * float(x[wm > 0.9].mean() if (wm > 0.9).any() else x.max())
     x = x + torch.from_numpy(rng_s.standard_normal(shape, dtype=np.float32)) * sd
     if recipe.rician: x = torch.sqrt(x**2 + (torch.from_numpy(rng_s.standard_normal(shape, dtype=np.float32)) * sd)**2)
     inside = brain > 0.5
     codes = codes.to(torch.uint8) * inside
+    if recipe.head:  # a scanner's image: the whole field of view, noise in the air
+        x = x.clamp(0, 32000).round().to(torch.int16).numpy()
+        return x, (codes > 0).to(torch.uint8).numpy(), (codes | 8 * inside).to(torch.uint8).numpy()
     return torch.where(inside, x.clamp(1, 32000), 0.).round().to(torch.int16).numpy(), (codes > 0).to(torch.uint8).numpy(), codes.to(torch.uint8).numpy()
 
 # %% ../../nbs/08_data.robust.ipynb #ae373c7a
 def _store(arr:np.ndarray, affine:np.ndarray, recipe:RobustRecipe):
-    "The array and affine in the recipe's on-disk voxel order."
+    "The array and affine in the recipe's on-disk voxel order (from the grid's RAS-like order)."
     if recipe.orientation == 'RAS': return arr, affine
-    flip = np.diag([-1., 1, 1, 1]); flip[0, 3] = arr.shape[0] - 1  # LAS: x runs from right to left
-    return np.ascontiguousarray(arr[::-1]), affine @ flip
+    import nibabel.orientations as no
+    t = no.ornt_transform(no.axcodes2ornt('RAS'), no.axcodes2ornt(tuple(recipe.orientation)))
+    return np.ascontiguousarray(no.apply_orientation(arr, t)), affine @ no.inv_ornt_aff(t, arr.shape)
+
+def _sidecar(recipe:RobustRecipe, row:dict) -> dict:
+    "The JSON sidecar of a T1w image: what a DICOM conversion records about the acquisition."
+    slice_axis = int(np.argmax(recipe.spacing)) if len(set(recipe.spacing)) > 1 else 0
+    return {'Modality': 'MR', 'MagneticFieldStrength': 3, 'Manufacturer': 'neurovit_nb',
+            'ManufacturersModelName': f'simulated scanner ({recipe.name})',
+            'InstitutionName': str(row['site']), 'MRAcquisitionType': '3D', 'SeriesDescription': f'T1w 3D {recipe.orientation}',
+            'SliceThickness': float(recipe.spacing[slice_axis]), 'AcquisitionVoxelSize': [float(s) for s in recipe.spacing]}
 
 def _write_robust_subject(root:Path, rows:list[dict], recipe:RobustRecipe) -> int:
-    "Write one subject's sessions.tsv, T1w images and ground truth; return the number of images."
-    affine, sub = robust_grid(recipe)[1], rows[0]['subject']
+    "Write one subject's sessions table, T1w images (and sidecars) and ground truth; return the number of images."
+    sub, gt = rows[0]['subject'], root/'derivatives'/'groundtruth'
     for r in rows:
+        ses, affine = r['session'], session_geometry(r, recipe)['affine']
         t1, ad, codes = synth_robust_session(r, recipe)
-        stem = f"{sub}_{r['session']}"
-        save_nifti(*_store(t1, affine, recipe), root/sub/r['session']/'anat'/f'{stem}_T1w.nii.gz', descrip=f'neurovit_nb {recipe.name} T1w')
-        gt = root/'derivatives'/'groundtruth'/sub/r['session']/'anat'
-        save_nifti(*_store(ad, affine, recipe), gt/f'{stem}_desc-ad_mask.nii.gz', descrip='AD effect regions')
-        save_nifti(*_store(codes, affine, recipe), gt/f'{stem}_desc-effects_dseg.nii.gz', descrip='1 MTL, 2 ventricles, 4 cortex (bits)')
-    lines = ['session_id\tdiagnosis\tage'] + [f"{r['session']}\t{r['diagnosis']}\t{r['age']}" for r in rows]
-    (root/sub/f'{sub}_sessions.tsv').write_text('\n'.join(lines) + '\n')
+        write_image(image_path(root, sub, ses), *_store(t1, affine, recipe), sidecar=_sidecar(recipe, r) if recipe.head else None,
+                    descrip=f'neurovit_nb {recipe.name} T1w')
+        write_image(image_path(gt, sub, ses, 'mask', desc='ad'), *_store(ad, affine, recipe), descrip='AD effect regions')
+        write_image(image_path(gt, sub, ses, 'dseg', desc='effects'), *_store(codes, affine, recipe),
+                    descrip='1 MTL, 2 ventricles, 4 cortex' + (', 8 brain' if recipe.head else '') + ' (bits)')
+        if recipe.head:
+            write_image(image_path(gt, sub, ses, 'mask', desc='brain'), *_store((codes >> 3) & 1, affine, recipe), descrip='brain')
+    write_sessions(root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows])
     return len(rows)
 
 def _write_robust_star(args): return _write_robust_subject(*args)
 
+def _pose_table(design:pd.DataFrame, recipe:RobustRecipe) -> pd.DataFrame:
+    "Each session's head pose in the scanner and the tilt of its voxel grid (degrees, mm), for the effects table."
+    geo = [session_geometry(r, recipe) for _, r in design.iterrows()]
+    cols = {f'{k}_{ax}': [round(float(g[k][i]), 3) for g in geo]
+            for k in ('pose_deg', 'pose_mm', 'oblique_deg') for i, ax in enumerate('xyz')}
+    return pd.DataFrame(cols, index=design.index)
+
 def _write_robust_metadata(root:Path, design:pd.DataFrame, recipe:RobustRecipe, seed:int):
-    "Dataset description, participants (sex, age, site, diagnosis), README and the ground-truth effects table."
-    gen = [{'Name': 'neurovit_nb.data.robust', 'Version': generator_version(), 'Description': f'robustness cohort {recipe.name}: {recipe.description}'}]
-    save_json({'Name': f'neurovit_nb {recipe.name} cohort (seed {seed})', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'raw',
-               'License': 'CC0 (synthetic; MNI152 2009 template (c) McConnell Brain Imaging Centre, see nilearn)', 'GeneratedBy': gen}, root/'dataset_description.json')
+    "Dataset description, README, participants (sex, age, site, diagnosis) and the ground-truth effects table, through `data.bids`."
+    how = f'robustness cohort {recipe.name}: {recipe.description}'
     base = design.groupby('subject', sort=True).first().reset_index()
-    pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site, 'diagnosis': base.diagnosis}).to_csv(root/'participants.tsv', sep='\t', index=False)
-    save_json({'sex': {'Description': 'sex', 'Levels': {'M': 'male', 'F': 'female'}}, 'age': {'Description': 'age at the first session', 'Units': 'year'},
-               'site': {'Description': 'acquisition site (contrast differs by site)'},
-               'diagnosis': {'Description': 'diagnosis', 'Levels': {'CN': 'cognitively normal', 'AD': "Alzheimer's disease"}}}, root/'participants.json')
-    save_json({'diagnosis': {'Description': 'diagnosis at this session'}, 'age': {'Description': 'age at this session', 'Units': 'year'}}, root/'sessions.json')
-    with atomic_write(root/'README') as f:
-        f.write(f'Robustness cohort {recipe.name} made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {recipe.spacing} mm): {recipe.description}.\n'
-                'Ground-truth effect masks and per-session effect parameters are in derivatives/groundtruth.\n')
+    write_description(root, f'neurovit_nb {recipe.name} cohort (seed {seed})', 'neurovit_nb.data.robust', how,
+                      readme=f'Robustness cohort {recipe.name} made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, '
+                             f'{recipe.spacing} mm): {recipe.description}.\n'
+                             'Ground-truth effect masks and per-session effect parameters are in derivatives/groundtruth.')
+    write_participants(root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site,
+                                           'diagnosis': base.diagnosis}))
     gt = root/'derivatives'/'groundtruth'
-    save_json({'Name': 'ground truth of the robustness effects', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen}, gt/'dataset_description.json')
-    design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
+    write_description(gt, 'ground truth of the robustness effects', 'neurovit_nb.data.robust', how, dataset_type='derivative')
+    posed = recipe.pose_deg or recipe.pose_mm or recipe.oblique_deg
+    table = pd.concat([design, _pose_table(design, recipe)], axis=1) if posed else design
+    table.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
+    if recipe.head:  # the effect regions in template space (MNI152 2009c, 2 mm): the same for every image of the cohort
+        code, taff = _effect_maps(recipe.regions, tuple(recipe.lobes))[2:]
+        tpl = gt/'tpl-MNI152NLin2009cSym'/'tpl-MNI152NLin2009cSym_res-2_desc-effects_dseg.nii.gz'
+        save_nifti(code.astype(np.uint8), taff, tpl, xform_code=4, descrip='1 MTL, 2 ventricles, 4 cortex (bits)')
 
 # %% ../../nbs/08_data.robust.ipynb #ae2b3116
+_LATER_FIELDS = {'regions': 'robust', 'head': False, 'pose_deg': 0., 'pose_mm': 0., 'oblique_deg': 0.,  # added later,
+                 'scale': [800., 1200.]}  # with their defaults
+
 def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empty, or hold this same cohort
                        preset:str='robust_a', # a name from `ROBUST_PRESETS`
                        n_subjects:int=120, # subjects (half AD, half CN)
@@ -334,7 +510,9 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
     if preset not in ROBUST_PRESETS: raise ConfigError(f'preset: unknown {preset!r}; choose from {sorted(ROBUST_PRESETS)}')
     if n_subjects < 2: raise ConfigError(f'n_subjects: need >= 2 (one CN and one AD), got {n_subjects}')
     recipe, out = ROBUST_PRESETS[preset].replace(**overrides) if overrides else ROBUST_PRESETS[preset], Path(out)
-    record = {'generator': 'neurovit_nb.data.robust', 'version': generator_version(), 'preset': preset, 'n_subjects': n_subjects, 'seed': seed, 'recipe': recipe.to_dict()}
+    record = {'generator': 'neurovit_nb.data.robust', 'version': package_version(), 'preset': preset, 'n_subjects': n_subjects, 'seed': seed,
+              'recipe': {k: v for k, v in recipe.to_dict().items()  # stamps of earlier cohorts still match
+                         if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}}
     stamp = out/'code'/'neurovit_robust.json'
     if out.exists() and any(out.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out
@@ -347,7 +525,8 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
         _write_robust_metadata(tmp, design, recipe, seed)
         jobs = [(tmp, g.to_dict('records'), recipe) for _, g in design.groupby('subject', sort=True)]
         n_workers = min(min(os.cpu_count() or 1, 8) if n_workers is None else n_workers, len(jobs))
-        _tissue_maps(); _effect_maps(tuple(recipe.lobes))  # once, before forking
+        _tissue_maps(); _effect_maps(recipe.regions, tuple(recipe.lobes))  # once, before forking
+        if recipe.head: _head_maps()
         if n_workers <= 1: n_img = sum(map(_write_robust_star, jobs))
         else:
             with process_pool(n_workers) as ex: n_img = sum(ex.map(_write_robust_star, jobs))

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from ..core import Config, ConfigError, atomic_write, atomic_path, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
+from .bids import package_version, write_description, write_participants, write_sessions, image_path, write_image
 
 # %% auto #0
 __all__ = ['REGIONS', 'Region', 'regions_table', 'Template', 'load_template', 'SynthConfig', 'sample_cohort', 'output_grid',
@@ -323,28 +324,17 @@ def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
     return x.round_().to(torch.int16).numpy(), ((codes >> 1) & inside).numpy(), ((codes >> 2) & inside).numpy()
 
 # %% ../../nbs/02_data.synthetic.ipynb #2984a5b4
-BIDS_VERSION = '1.9.0'
-
-def generator_version() -> str:
-    "The installed package version, recorded with every generated cohort."
-    from importlib.metadata import version, PackageNotFoundError
-    try: return version('neurovit_nb')
-    except PackageNotFoundError: return 'unknown'
-
 def _write_subject(root:Path, rows:list[dict], cfg:SynthConfig) -> int:
-    "Write one subject's sessions.tsv, T1 images and ground-truth masks under `root`; return the number of images."
+    "Write one subject's sessions table, T1 images and ground-truth masks under `root`; return the number of images."
     tpl = load_template(cfg.spacing)
     affine = output_grid(cfg.spacing)[1]
-    sub = rows[0]['subject']
+    sub, gt = rows[0]['subject'], root/'derivatives'/'groundtruth'
     for r in rows:
         t1, ad, sex = synth_session(r, cfg, tpl)
-        stem = f"{sub}_{r['session']}"
-        save_nifti(t1, affine, root/sub/r['session']/'anat'/f'{stem}_T1w.nii.gz', xform_code=4, descrip='neurovit_nb synthetic T1w')
-        gt = root/'derivatives'/'groundtruth'/sub/r['session']/'anat'
-        save_nifti(ad, affine, gt/f'{stem}_desc-ad_mask.nii.gz', xform_code=4, descrip='AD effect regions')
-        save_nifti(sex, affine, gt/f'{stem}_desc-sex_mask.nii.gz', xform_code=4, descrip='sex effect regions')
-    lines = ['session_id\tdiagnosis\tage'] + [f"{r['session']}\t{r['diagnosis']}\t{r['age']}" for r in rows]
-    (root/sub/f'{sub}_sessions.tsv').write_text('\n'.join(lines) + '\n')  # plain text: pandas costs more than the rest of the subject's metadata
+        write_image(image_path(root, sub, r['session']), t1, affine, xform_code=4, descrip='neurovit_nb synthetic T1w')
+        write_image(image_path(gt, sub, r['session'], 'mask', desc='ad'), ad, affine, xform_code=4, descrip='AD effect regions')
+        write_image(image_path(gt, sub, r['session'], 'mask', desc='sex'), sex, affine, xform_code=4, descrip='sex effect regions')
+    write_sessions(root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows])
     return len(rows)
 
 def _write_subject_star(args): return _write_subject(*args)
@@ -356,24 +346,15 @@ def process_pool(n_workers:int):
 
 # %% ../../nbs/02_data.synthetic.ipynb #121f91e9
 def _write_metadata(root:Path, design:pd.DataFrame, cfg:SynthConfig):
-    "The dataset-level BIDS files: descriptions, participants, README, and the ground-truth effects table."
-    gen = [{'Name': 'neurovit_nb.data.synthetic', 'Version': generator_version(), 'Description': 'MNI152 template warped with known age, sex and AD effects'}]
-    save_json({'Name': f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'raw',
-               'License': 'CC0 (synthetic; MNI152 2009 template (c) McConnell Brain Imaging Centre, see nilearn)', 'GeneratedBy': gen},
-              root/'dataset_description.json')
+    "The dataset-level BIDS files (through `data.bids`): description, README, participants, and the ground-truth effects table."
     base = design.groupby('subject', sort=True).first().reset_index()
-    parts = pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site})
-    parts.to_csv(root/'participants.tsv', sep='\t', index=False)
-    save_json({'sex': {'Description': 'sex', 'Levels': {'M': 'male', 'F': 'female'}}, 'age': {'Description': 'age at the first session', 'Units': 'year'},
-               'site': {'Description': 'acquisition site (contrast and noise differ by site)'}}, root/'participants.json')
-    save_json({'diagnosis': {'Description': 'diagnosis at this session', 'Levels': {'CN': 'cognitively normal', 'MCI': 'mild cognitive impairment', 'AD': "Alzheimer's disease"}},
-               'age': {'Description': 'age at this session', 'Units': 'year'}}, root/'sessions.json')
-    with atomic_write(root/'README') as f:
-        f.write(f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {cfg.spacing} mm, MNI152 space).\n'
-                'Ground-truth effect masks and per-session effect parameters are in derivatives/groundtruth.\n')
+    how = 'MNI152 template warped with known age, sex and AD effects'
+    write_description(root, f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'neurovit_nb.data.synthetic', how,
+                      readme=f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {cfg.spacing} mm, MNI152 space): '
+                             f'the {how}.\nGround-truth effect masks and per-session effect parameters are in derivatives/groundtruth.')
+    write_participants(root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site}))
     gt = root/'derivatives'/'groundtruth'
-    save_json({'Name': 'ground truth of the synthetic effects', 'BIDSVersion': BIDS_VERSION, 'DatasetType': 'derivative', 'GeneratedBy': gen},
-              gt/'dataset_description.json')
+    write_description(gt, 'ground truth of the synthetic effects', 'neurovit_nb.data.synthetic', how, dataset_type='derivative')
     design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
 
 # %% ../../nbs/02_data.synthetic.ipynb #b190c75e
@@ -392,7 +373,7 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
     out_dir = Path(out_dir)
     cfg = SynthConfig(n_subjects=n_subjects, seed=seed, spacing=spacing, effect_size=effect_size, sex_effect=sex_effect,
                       max_sessions=max_sessions, frac_longitudinal=frac_longitudinal, **kwargs)
-    record = {'generator': 'neurovit_nb.data.synthetic', 'version': generator_version(), 'config': cfg.to_dict()}
+    record = {'generator': 'neurovit_nb.data.synthetic', 'version': package_version(), 'config': cfg.to_dict()}
     stamp = out_dir/'code'/'neurovit_synth.json'
     if out_dir.exists() and any(out_dir.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out_dir  # already made with these arguments

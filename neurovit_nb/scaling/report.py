@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from ..core import load_json
-from ..metrics import write_report_html
+from ..report import write_report_html
 from .sweep import sweep_history
 from .fit import (_cell_metric, cell_predictions, scaling_points, fit_curves, fits_table, extrapolation_check, subjects_for_auc,
                                      plot_scaling_curves, plot_data_model, ExtrapolationWarning)

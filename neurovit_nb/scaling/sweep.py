@@ -11,7 +11,7 @@ import pandas as pd
 import submitit
 import yaml
 from ..core import ConfigError, get_logger, load_json, save_json, atomic_write
-from ..metrics import shared_plotlyjs
+from ..report import shared_plotlyjs
 from ..data.cohort import apply_task, make_splits, check_splits, save_splits, load_splits, get_task
 from ..data.preprocess import VolumeCache
 from ..data.synthetic import write_synthetic_bids
