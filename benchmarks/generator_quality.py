@@ -27,7 +27,8 @@ import neurovit_nb
 from neurovit_nb.data.cohort import load_cohort
 from neurovit_nb.data.robust import make_robust_cohort
 from neurovit_nb.train.generator import train_generator
-from neurovit_nb.train.pretrain import resolve_pretrained, weights_dir
+from neurovit_nb.models.hub import resolve_pretrained, weights_dir
+from neurovit_nb.train.pretrain import build_builtin
 from neurovit_nb.generate import generate_cohort
 from neurovit_nb.generate_quality import evaluate_generator, load_encoder
 
@@ -194,7 +195,7 @@ def main():
     recipe = s['encoder_recipe'] or {}
     wdir = work/'weights' if a.smoke else None  # the smoke variant stays in the work folder; the real weights in the shared cache
     before = set(weights_dir(wdir).glob('*/weights.pt')) if weights_dir(wdir).exists() else set()
-    weights = stages.run('encoder', lambda: resolve_pretrained(s['encoder'], wdir, progress=False, **recipe), done=lambda p: p in before)
+    weights = stages.run('encoder', lambda: resolve_pretrained(s['encoder'], wdir, progress=False, make=build_builtin, **recipe), done=lambda p: p in before)
     enc = load_encoder(weights)
     res, fig = stages.run('evaluate', lambda: evaluate_generator(gen_dir, synth, n_pairs=s['n_pairs'], encoder=enc, n_boot=s['n_boot'],
                                                                  n_splits=s['n_splits']), done=False)

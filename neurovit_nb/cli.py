@@ -12,10 +12,10 @@ from .core import Config, ConfigError
 
 # %% auto #0
 __all__ = ['EXIT_FAILURE', 'EXIT_USAGE', 'EXIT_INTERRUPTED', 'COMMANDS', 'CommandContext', 'cli_errors', 'parse_triple',
-           'parse_mapping', 'parse_value', 'config_fields', 'config_parser', 'given_settings', 'add_run_options',
-           'train_settings', 'neurovit_train', 'command', 'neurovit_synth', 'neurovit_eval', 'neurovit_demo',
-           'neurovit_explain', 'neurovit_prep', 'neurovit_sweep', 'neurovit_pretrain', 'neurovit_generator',
-           'neurovit_generate', 'neurovit_robust', 'main']
+           'parse_mapping', 'parse_value', 'config_fields', 'config_parser', 'given_settings', 'add_track_options',
+           'track_finished', 'add_run_options', 'train_settings', 'neurovit_train', 'command', 'neurovit_synth',
+           'neurovit_eval', 'neurovit_demo', 'neurovit_explain', 'neurovit_prep', 'neurovit_sweep', 'neurovit_pretrain',
+           'neurovit_generator', 'neurovit_generate', 'neurovit_robust', 'main']
 
 # %% ../nbs/95_cli.ipynb #a3709094
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -32,7 +32,7 @@ def _one_line(e:BaseException) -> str:
 @contextlib.contextmanager
 def cli_errors(prog:str, # the command's name, which starts every message
               ):
-    "Turn exceptions into one-line messages and exit codes: 2 bad options, 1 failures, 130 Ctrl-C."
+    "Turn exceptions into one-line messages and exit codes: 2 bad options, 1 failures, 130 Ctrl-C, 75 stopped by a signal."
     ctx = CommandContext(prog)
     try: yield ctx
     except SystemExit: raise
@@ -41,6 +41,9 @@ def cli_errors(prog:str, # the command's name, which starts every message
         sys.exit(EXIT_INTERRUPTED)
     except Exception as e:
         if os.environ.get('NEUROVIT_DEBUG'): raise
+        if getattr(e, 'exit_code', None):  # a run stopped cleanly by a signal (`Preempted`, 75): it can be resumed
+            print(f'{prog}: {_one_line(e)}' + (f'; {ctx.interrupt_hint}' if ctx.interrupt_hint else ''), file=sys.stderr)
+            sys.exit(e.exit_code)
         print(f'{prog}: error: {_one_line(e)}', file=sys.stderr)
         sys.exit(EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAILURE)
 
@@ -184,6 +187,28 @@ def given_settings(ns:argparse.Namespace, # parsed options
     return out
 
 # %% ../nbs/95_cli.ipynb #4f83d5c3
+def add_track_options(p:argparse.ArgumentParser, # the command's parser
+                     ) -> argparse.ArgumentParser:
+    "Add --track, --experiment and --tracking_uri: log the finished run to an experiment tracker (off by default)."
+    p.add_argument('--track', choices=['mlflow', 'tensorboard'], default=None,
+                   help='also log the finished run to MLflow or TensorBoard (config, curves, metrics with intervals, report)')
+    p.add_argument('--experiment', default=None, help='MLflow experiment name (default: neurovit_nb)')
+    p.add_argument('--tracking_uri', default=None, help="MLflow store ('sqlite:///mlflow.db', 'http://host:port'; default: "
+                   "$MLFLOW_TRACKING_URI); TensorBoard: a log folder")
+    return p
+
+def track_finished(out:str|Path, # a finished run folder, or a sweep folder
+                   backend:str, # 'mlflow' or 'tensorboard'
+                   experiment:str|None=None, # MLflow experiment
+                   tracking_uri:str|None=None, # where the tracker stores runs
+                  ) -> str: # the run id, or how many sweep cells were logged
+    "Log a finished run (or every finished cell of a sweep) to an experiment tracker."
+    from neurovit_nb.track import track_run, track_sweep
+    if (Path(out)/'cells.csv').exists():
+        res = track_sweep(out, backend=backend, experiment=experiment, tracking_uri=tracking_uri)
+        return f"{int((res.status == 'logged').sum())} cell(s) logged"
+    return track_run(out, backend=backend, experiment=experiment, tracking_uri=tracking_uri)
+
 def add_run_options(p:argparse.ArgumentParser, # the command's parser
                     out:str, # default folder
                     what:str='run', # what the folder holds, for the help
@@ -203,6 +228,7 @@ def _train_parser():
                       RunConfig, TrainConfig, aliases={'model_overrides': ['--model_args']})
     add_run_options(p, 'runs/run')
     p.add_argument('--print_config', action='store_true', help='print the settings the run would use, as JSON, and stop')
+    add_track_options(p)
     return p, (RunConfig, TrainConfig)
 
 def train_settings(given:dict, # settings the user gave (`given_settings`)
@@ -221,6 +247,7 @@ def neurovit_train(argv:list[str]|None=None, # the options (default: the command
                   ):
     "Train and evaluate a classifier on a cohort; writes a run folder with checkpoints, metrics and report.html."
     from neurovit_nb.train.runs import train_run
+    from neurovit_nb.rundir import RunPaths
     from neurovit_nb.train.distributed import is_main_process
     from neurovit_nb.metrics import metrics_table
     p, classes = _train_parser()
@@ -228,7 +255,7 @@ def neurovit_train(argv:list[str]|None=None, # the options (default: the command
     with cli_errors('neurovit_train') as ctx:
         ctx.interrupt_hint = f'continue with: neurovit_train --resume --out {a.out}'
         given = given_settings(a, *classes)
-        stored = (Path(a.out)/'config.json').exists()
+        stored = RunPaths(a.out).is_run()
         if a.resume and stored:
             ignored = sorted(k for k in given if k != 'device')
             if ignored and is_main_process():  # the stored settings win, so say so
@@ -242,7 +269,8 @@ def neurovit_train(argv:list[str]|None=None, # the options (default: the command
         print(metrics_table({k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}).to_string())
         for line in [metrics.get('comparison', {}).get('sentence'), *metrics.get('warnings', [])]:  # the model beside its baselines
             if line: print(line)
-        print(f"report: {Path(a.out)/'report.html'}")
+        print(f"report: {RunPaths(a.out).report}")
+        if a.track: print(f'tracked: {track_finished(a.out, a.track, a.experiment, a.tracking_uri)}')
 
 # %% ../nbs/95_cli.ipynb #4a4160e1
 def command(func):
@@ -301,13 +329,14 @@ def neurovit_eval(run:str, # run directory written by neurovit_train
                  ):
     "Evaluate a trained run on another cohort and write metrics.json, predictions.csv and report.html."
     from neurovit_nb.evaluate import evaluate_run
+    from neurovit_nb.rundir import RunPaths
     from neurovit_nb.metrics import metrics_table
     res = evaluate_run(run, data, task=task, column=column, out=out, which=which, name=name, cache_dir=cache_dir,
                        n_boot=n_boot, **({} if threshold is None else {'threshold': threshold}), bs=bs, device=device,
                        num_workers=num_workers, on_error='skip' if skip_bad else 'raise', overwrite=overwrite, progress=not quiet,
                        manifest_cols=dict(path_col=path_col, subject_col=subject_col, session_col=session_col, site_col=site_col))
     print(metrics_table({res['dataset']: res['external']}).to_string())
-    print('report:', (Path(out) if out else Path(run)/'eval'/res['dataset'])/'report.html')
+    print('report:', RunPaths(Path(out) if out else Path(run)/'eval'/res['dataset']).report)
 
 # %% ../nbs/95_cli.ipynb #a91d2063
 @command
@@ -371,6 +400,7 @@ def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image
                   dtype:str='float16', # cached array type: 'float16' or 'float32'
                   n_workers:int=None, # worker processes: default one per core; 0 builds in this process; N uses N processes
                   on_error:str='raise', # 'raise' stops at the first bad image, 'skip' logs it and goes on
+                  register:str='auto', # register scans to MNI152 first: 'auto' (only images not in template space), 'always', 'never'
                   path_col:str='path', # manifest column with image paths
                   subject_col:str='subject', # manifest column with subject ids
                  ):
@@ -378,7 +408,7 @@ def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image
     from neurovit_nb.data.cohort import load_cohort
     from neurovit_nb.data.preprocess import PrepConfig, VolumeCache
     cfg = PrepConfig(img_size=parse_triple(img_size, '--img_size', int), spacing=parse_triple(spacing, '--spacing'), intensity=intensity,
-                     resize=resize, crop_foreground=not no_crop, dtype=dtype)
+                     resize=resize, crop_foreground=not no_crop, dtype=dtype, register=register)
     df = load_cohort(data, **({} if Path(data).is_dir() else dict(path_col=path_col, subject_col=subject_col)))
     cache = VolumeCache(out, cfg)
     report = cache.build(df.path.tolist(), n_workers=n_workers, on_error=on_error)
@@ -400,6 +430,9 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
                    retry_failed:bool=False, # run the cells whose last attempt failed again
                    status:bool=False, # show the state of every cell of --out and stop
                    example:bool=False, # print a small valid spec (a tiny grid on a built-in synthetic cohort) and stop
+                   track:str=None, # also log every finished cell to 'mlflow' or 'tensorboard', as runs of one experiment
+                   experiment:str=None, # MLflow experiment (default: the sweep's name)
+                   tracking_uri:str=None, # MLflow store, e.g. 'sqlite:///mlflow.db' (default: $MLFLOW_TRACKING_URI)
                   ):
     "Run a sweep of training runs over training-set sizes, models, pre-training and seeds; fit scaling curves."
     import yaml
@@ -414,12 +447,15 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
     res = run_sweep(spec, out, executor=executor, n_parallel=n_parallel, slurm=slurm or None, retry_failed=retry_failed)
     write_sweep_report(out)
     print(f'{len(res)} cell(s); results: {Path(out)/"results.csv"}; report: {Path(out)/"report.html"}')
+    if track: print(f'tracked: {track_finished(out, track, experiment, tracking_uri)}')
 
 # %% ../nbs/95_cli.ipynb #5a05c88a
 def neurovit_pretrain(argv:list[str]|None=None, # the options (default: the command line)
                      ):
     "Pre-train a ViT encoder (MAE or supervised) into a run folder; --list shows the built-in weights."
-    from neurovit_nb.train.pretrain import PretrainConfig, pretrain_run, list_pretrained
+    from neurovit_nb.train.pretrain import PretrainConfig, pretrain_run
+    from neurovit_nb.rundir import RunPaths
+    from neurovit_nb.models.hub import list_pretrained
     p = config_parser('neurovit_pretrain', neurovit_pretrain.__doc__, PretrainConfig)
     add_run_options(p, 'runs/pretrain', 'pre-training run')
     p.add_argument('--list', action='store_true', help='print the names of the built-in weights, one a line, and stop')
@@ -431,7 +467,7 @@ def neurovit_pretrain(argv:list[str]|None=None, # the options (default: the comm
         given = given_settings(a, PretrainConfig)
         if not given.get('data') and not a.resume: raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest)')
         res = pretrain_run(PretrainConfig(**given), a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet)
-    print(f"encoder: {res.get('encoder', Path(a.out)/'checkpoints'/'encoder.pt')}; fine-tune with: neurovit_train --pretrained {a.out} ...")
+    print(f"encoder: {res.get('encoder', RunPaths(a.out).checkpoint('encoder'))}; fine-tune with: neurovit_train --pretrained {a.out} ...")
 
 # %% ../nbs/95_cli.ipynb #2e6891f8
 def neurovit_generator(argv:list[str]|None=None, # the options (default: the command line)
@@ -472,7 +508,7 @@ def neurovit_generate(model:str, # a generator run folder written by neurovit_ge
 # %% ../nbs/95_cli.ipynb #8605e594
 @command
 def neurovit_robust(out_dir:str, # folder to create
-                    preset:str='robust_a', # 'robust_a', 'robust_b' (report cohorts) or 'robust_c' (the tuning cohort); see `robust_presets_table()`
+                    preset:str='robust_a', # robust_a/b/c (template pose), scanner_a/b/c (raw whole heads), subtle_tune/a/b (weak effects); see `robust_presets_table()`
                     n_subjects:int=120, # subjects (CN and AD, balanced)
                     seed:int=0, # random seed: same seed and options give the same files
                     n_workers:int=None, # processes (default: one per CPU; 0: in this process)

@@ -13,8 +13,8 @@ from .core import get_device, get_logger, load_json, save_json
 from .data.cohort import TASKS, Task, get_task, load_cohort, apply_task, mark_external
 from .data.preprocess import VolumeCache
 from .data.loaders import VolumeDataset
-from .train.loop import predict
-from .rundir import load_run, read_predictions, write_predictions, task_from_config
+from .train.classify import predict
+from .rundir import RunLock, RunPaths, load_run, read_predictions, write_predictions, task_from_config
 from .metrics import METRICS, subject_metrics, aggregate_by_subject, delong_test, metrics_table
 from .figures import roc_figure, confusion_figure, calibration_figure
 from .report import write_report_html
@@ -146,43 +146,45 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
     run_dir = Path(run_dir)
     name = name or _dataset_name(data)
     out = Path(out) if out is not None else run_dir / 'eval' / name
-    if (out / 'metrics.json').exists() and not overwrite:
-        raise FileExistsError(f'{out}: already holds an evaluation (metrics.json); pass overwrite=True (--overwrite) to replace it')
-    run = load_run(run_dir, which=which, device=get_device(device))
-    task = _resolve_task(run.task, task, column)
-    cohort = load_cohort(data, **(manifest_cols or {})) if manifest_cols and not Path(data).expanduser().is_dir() else load_cohort(data)
-    if task.column not in cohort.columns:
-        raise ValueError(f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column')
-    cohort = apply_task(cohort, task)
-    if not len(cohort): raise ValueError(f'{data}: no image has a {task.column!r} among {list(task.classes)}')
-    excluded = list(cohort.attrs.get('excluded', []))
-    df = mark_external(cohort, name)
-    seen = _seen_in_training(df, run.splits)
-    if seen: _log.warning(f'{seen} image(s) of {name} were in the training or validation split of {run_dir}')
-    cache = run.cache if cache_dir is None else VolumeCache(cache_dir, run.prep)  # the run's preprocessing, and by default its cache
-    try: cache.root.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise ValueError(f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)') from None
-    built = cache.build(df.path.tolist(), n_workers=num_workers, on_error=on_error, progress=progress)
-    bad = built[built.status == 'skipped']
-    if len(bad):  # only with on_error='skip': listed with the images outside the task
-        reason = dict(zip(bad.path, bad.reason))
-        excluded += [dict(path=r.path, subject=r.subject, session=r.session, reason=reason[r.path]) for r in df[df.path.isin(reason)].itertuples()]
-        df = df[~df.path.isin(reason)].reset_index(drop=True)
-        if not len(df): raise ValueError(f'{data}: no image could be preprocessed')
-    preds = predict_cohort(run.model, df, cache, bs=bs, device=device, num_workers=num_workers, progress=progress)
-    if threshold is None:  # the threshold the run chose on its own validation subjects: the one a user would deploy
-        stored = load_json(run_dir/'metrics.json').get('threshold', {}) if (run_dir/'metrics.json').exists() else {}
-        threshold = float(stored['value']) if isinstance(stored, dict) and stored.get('value') is not None else 0.5
-    result = {'external': subject_metrics(preds, n_boot=n_boot, seed=seed, threshold=threshold),
-              'dataset': name, 'data': str(data), 'run': str(run_dir), 'checkpoint': which,
-              'task': dict(name=task.name, column=task.column, classes=list(task.classes)),
-              'threshold': threshold, 'n_boot': n_boot, 'seed': seed,
-              'n_excluded': len(excluded), 'n_seen_in_training': seen}
-    write_predictions(out, preds, task.classes)
-    reference = load_json(run_dir / 'metrics.json') if (run_dir / 'metrics.json').exists() else None
-    try: ref_preds = read_predictions(run_dir, split='test')
-    except (FileNotFoundError, ValueError): ref_preds = None
-    write_eval_report(out / 'report.html', result, preds, classes=task.classes, reference=reference,
-                      reference_preds=ref_preds, excluded=excluded)
-    save_json(result, out / 'metrics.json')  # written last: its presence marks a finished evaluation
-    return result
+    p, ran = RunPaths(out), RunPaths(run_dir)
+    with RunLock(out):  # one process writes an evaluation folder at a time
+        if p.metrics.exists() and not overwrite:
+            raise FileExistsError(f'{out}: already holds an evaluation (metrics.json); pass overwrite=True (--overwrite) to replace it')
+        run = load_run(run_dir, which=which, device=get_device(device))
+        task = _resolve_task(run.task, task, column)
+        cohort = load_cohort(data, **(manifest_cols or {})) if manifest_cols and not Path(data).expanduser().is_dir() else load_cohort(data)
+        if task.column not in cohort.columns:
+            raise ValueError(f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column')
+        cohort = apply_task(cohort, task)
+        if not len(cohort): raise ValueError(f'{data}: no image has a {task.column!r} among {list(task.classes)}')
+        excluded = list(cohort.attrs.get('excluded', []))
+        df = mark_external(cohort, name)
+        seen = _seen_in_training(df, run.splits)
+        if seen: _log.warning(f'{seen} image(s) of {name} were in the training or validation split of {run_dir}')
+        cache = run.cache if cache_dir is None else VolumeCache(cache_dir, run.prep)  # the run's preprocessing, and by default its cache
+        try: cache.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise ValueError(f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)') from None
+        built = cache.build(df.path.tolist(), n_workers=num_workers, on_error=on_error, progress=progress)
+        bad = built[built.status == 'skipped']
+        if len(bad):  # only with on_error='skip': listed with the images outside the task
+            reason = dict(zip(bad.path, bad.reason))
+            excluded += [dict(path=r.path, subject=r.subject, session=r.session, reason=reason[r.path]) for r in df[df.path.isin(reason)].itertuples()]
+            df = df[~df.path.isin(reason)].reset_index(drop=True)
+            if not len(df): raise ValueError(f'{data}: no image could be preprocessed')
+        preds = predict_cohort(run.model, df, cache, bs=bs, device=device, num_workers=num_workers, progress=progress)
+        if threshold is None:  # the threshold the run chose on its own validation subjects: the one a user would deploy
+            stored = load_json(ran.metrics).get('threshold', {}) if ran.metrics.exists() else {}
+            threshold = float(stored['value']) if isinstance(stored, dict) and stored.get('value') is not None else 0.5
+        result = {'external': subject_metrics(preds, n_boot=n_boot, seed=seed, threshold=threshold),
+                  'dataset': name, 'data': str(data), 'run': str(run_dir), 'checkpoint': which,
+                  'task': dict(name=task.name, column=task.column, classes=list(task.classes)),
+                  'threshold': threshold, 'n_boot': n_boot, 'seed': seed,
+                  'n_excluded': len(excluded), 'n_seen_in_training': seen}
+        write_predictions(out, preds, task.classes)
+        reference = load_json(ran.metrics) if ran.metrics.exists() else None
+        try: ref_preds = read_predictions(run_dir, split='test')
+        except (FileNotFoundError, ValueError): ref_preds = None
+        write_eval_report(p.report, result, preds, classes=task.classes, reference=reference,
+                          reference_preds=ref_preds, excluded=excluded)
+        save_json(result, p.metrics)  # written last: its presence marks a finished evaluation
+        return result

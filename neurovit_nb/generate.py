@@ -20,7 +20,8 @@ from .data.io import load_nifti, save_nifti
 from .data.bids import COLUMNS, write_description, write_participants, write_sessions, image_path, write_image
 from .models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, build_autoencoder, build_unet, build_scheduler,
                                            condition_vector, latent_shape)
-from .train.checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint
+from .rundir import RunPaths
 
 # %% auto #0
 __all__ = ['BACKGROUND', 'Generator', 'load_generator', 'parse_conditions', 'sample_conditions', 'image_seed', 'sample_volumes',
@@ -46,15 +47,15 @@ def load_generator(generator_dir:str|Path, # a folder written by `train_generato
                   ) -> Generator:
     "Rebuild a trained generator from its run folder (weights loaded with `weights_only=True`)."
     d = Path(generator_dir)
-    if not (d/'config.json').exists() or load_json(d/'config.json').get('kind') != 'generator':
+    if not RunPaths(d).is_run() or load_json(RunPaths(d).config).get('kind') != 'generator':
         raise FileNotFoundError(f'{d}: not a generator run folder (no config.json of kind "generator"); train one with train_generator')
-    missing = [f for f in ('ae.pt', 'ldm.pt') if not (d/'checkpoints'/f).exists()]
-    if missing: raise FileNotFoundError(f'{d}: training is not finished (no checkpoints/{missing[0]}); resume it with train_generator(..., resume=True)')
-    cfg, dev = load_json(d/'config.json'), get_device(device)
+    missing = [f for f in ('ae', 'ldm') if not RunPaths(d).checkpoint(f).exists()]
+    if missing: raise FileNotFoundError(f'{d}: training is not finished (no checkpoints/{missing[0]}.pt); resume it with train_generator(..., resume=True)')
+    cfg, dev = load_json(RunPaths(d).config), get_device(device)
     ae_cfg, ldm_cfg = AEConfig.from_dict(cfg['ae']), LDMConfig.from_dict(cfg['ldm'])
     ae, unet = build_autoencoder(ae_cfg), build_unet(ldm_cfg, ae_cfg)
-    ae.load_state_dict(load_checkpoint(d/'checkpoints'/'ae.pt')['model'])
-    ck = load_checkpoint(d/'checkpoints'/'ldm.pt'); unet.load_state_dict(ck['model'])
+    ae.load_state_dict(load_checkpoint(RunPaths(d).checkpoint('ae'))['model'])
+    ck = load_checkpoint(RunPaths(d).checkpoint('ldm')); unet.load_state_dict(ck['model'])
     return Generator(ae.to(dev).eval(), unet.to(dev).eval(), ae_cfg, ldm_cfg, float(ck['scale_factor']), cfg, load_splits(d/'splits.csv'))
 
 # %% ../nbs/31_generate.ipynb #ce5949cc

@@ -23,10 +23,12 @@ from .data.preprocess import PrepConfig, VolumeCache
 from .metrics import bootstrap_metrics, delong_test
 from .models.generative import DIAGNOSES
 from .models.linear import volumes_to_matrix
-from .train.checkpoint import load_checkpoint
-from .train.pretrain import resolve_pretrained
+from .checkpoint import load_checkpoint
+from .models.hub import resolve_pretrained
+from .train.pretrain import build_builtin
 from .train.runs import build_model
 from .generate import load_generator, read_synthetic, plot_samples
+from .rundir import RunPaths
 
 # %% auto #0
 __all__ = ['condition_auc', 'ms_ssim_diversity', 'nearest_distances', 'memorisation_check', 'tstr_auc', 'load_encoder',
@@ -120,7 +122,7 @@ def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILT
                  **kwargs, # passed to `resolve_pretrained`: cache_dir, and recipe changes (synth=, pretrain=)
                 ) -> nn.Module: # headless, in eval mode, at the input size it was trained at
     "Rebuild a pre-trained encoder from the model spec in its checkpoint and load its weights as fine-tuning does."
-    try: path = resolve_pretrained(pretrained, **kwargs)
+    try: path = resolve_pretrained(pretrained, make=build_builtin, **kwargs)
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
     spec = load_checkpoint(path).get('config', {}).get('model')
     if not isinstance(spec, dict) or 'name' not in spec:
@@ -203,7 +205,7 @@ def evaluate_generator(generator_dir:str|Path, # a trained generator
                        seed:int=0, # seeds the bootstrap and the splits
                       ) -> tuple[dict, Figure]: # measures, and a figure of real and generated images per diagnosis
     "Conditioning AUCs, TSTR, Fréchet distance, diversity and memorisation of a synthetic cohort against the generator's real images."
-    gen, cfg = load_generator(generator_dir), load_json(Path(generator_dir)/'config.json')
+    gen, cfg = load_generator(generator_dir), load_json(RunPaths(generator_dir).config)
     cache = VolumeCache(cfg['cache_dir'], PrepConfig.from_dict(cfg['prep']))  # the generator's own preprocessed inputs
     tr, ho = (gen.cohort[gen.cohort.split == s].reset_index(drop=True) for s in ('train', 'test'))
     Xtr, Xho = (np.stack([np.asarray(cache.load(p), np.float32) for p in t.path]) for t in (tr, ho))

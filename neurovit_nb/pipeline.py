@@ -11,6 +11,7 @@ from .data.synthetic import write_synthetic_bids
 from .metrics import metrics_table
 from .train.loop import TrainConfig
 from .train.runs import DEFAULTS, RunConfig, train_run, scale_warmup
+from .rundir import RunPaths
 
 # %% auto #0
 __all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'demo_run_dir', 'run_demo']
@@ -50,15 +51,15 @@ def run_demo(out:str|Path='runs/demo', # folder for the cohort (`data/`), the ca
     log = get_logger('neurovit_nb.pipeline')
     out = Path(out); run_dir = demo_run_dir(out, task)
     t0 = time.time()
-    if (run_dir/'metrics.json').exists() and not overwrite:
+    if RunPaths(run_dir).metrics.exists() and not overwrite:
         log.info(f'{run_dir}: finished earlier; showing its metrics (overwrite=True retrains)')
-        return load_json(run_dir/'metrics.json')
+        return load_json(RunPaths(run_dir).metrics)
     data = out/'data'
     if not (data/'participants.tsv').exists():
         log.info(f'writing a synthetic cohort of {n_subjects} subjects to {data}')
         write_synthetic_bids(data, n_subjects=n_subjects, seed=seed, **({} if effect_size is None else {'effect_size': effect_size}))
     run_cfg, train_cfg = demo_configs(data, task, **overrides)
-    exists = (run_dir/'config.json').exists()
+    exists = RunPaths(run_dir).is_run()
     metrics = train_run(run_cfg, train_cfg, run_dir, resume=exists and not overwrite, overwrite=overwrite, progress=progress)
     log.info(f'demo finished in {time.time() - t0:.0f} s')
     return metrics

@@ -16,8 +16,9 @@ from .core import get_logger, load_json, atomic_write
 from .data.cohort import TASKS, Task, get_task, load_splits
 from .data.preprocess import PrepConfig, VolumeCache
 from .models.registry import create_model
-from .metrics import (aggregate_by_subject, roc_figure, confusion_figure, reliability_figure,
-                                 write_report_html)
+from .metrics import aggregate_by_subject
+from .figures import roc_figure, confusion_figure, reliability_figure
+from .report import write_report_html
 from .checkpoint import load_checkpoint
 
 # %% auto #0
@@ -30,7 +31,7 @@ RUN_FILES = dict(config='config.json', splits='splits.csv', skipped='skipped.csv
     checkpoints='checkpoints',
                  metrics='metrics.json', predictions='predictions.csv', predictions_images='predictions_images.csv',
                  baseline_predictions='predictions_baselines.csv', report='report.html', lock='run.lock',
-                 targets='targets.json', figures='figures')
+                 targets='targets.json', figures='figures', preprocessing='preprocessing.csv')
 
 class RunPaths:
     "The files of a run folder by name: `RunPaths(out).config`, `.splits`, `.log`, ... and `.checkpoint('best')`."
@@ -383,6 +384,14 @@ def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, met
         skipped = pd.read_csv(p.skipped)
         sections.append((f'Images left out ({len(skipped)}, unreadable)',
             '<pre>' + html.escape('\n'.join(f'{r.path}: {r.reason}' for r in skipped.itertuples())) + '</pre>'))
+    if p.preprocessing.exists():  # registration QC: the flagged images first, then the other registered ones
+        prep = pd.read_csv(p.preprocessing, keep_default_na=False)
+        reg = prep[prep.registered.astype(str) == 'True'].sort_values('qc_ncc')
+        if len(reg):
+            reg = pd.concat([reg[reg.qc_flag != ''], reg[reg.qc_flag == '']]).head(40)
+            sections.append((f"Registration to MNI152 ({metrics.get('preprocessing', {}).get('registered', len(reg))} image(s); "
+                             'QC scores, the flagged first)', reg.assign(image=reg.path.map(lambda s: Path(s).name)).set_index('image')[
+                             ['qc_ncc', 'qc_dice', 'qc_in_head', 'qc_flag']].round(3)))
     split_metrics = {k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}
     if split_metrics: sections.append(('Subject-level metrics (95% bootstrap CI)',
         split_metrics | {f"test, {b['name']}": b['test'] for b in base.values() if 'test' in b}))

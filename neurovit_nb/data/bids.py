@@ -135,6 +135,9 @@ def find_bids_validator() -> list[str]|None:
     for d in (Path.cwd(), *Path.cwd().parents, Path.home()/'.local'/'lib'/'bids-validator'):
         exe = d/'node_modules'/'bids-validator'/'bin'/'bids-validator'
         if exe.exists() and shutil.which('node'): return [shutil.which('node'), str(exe)]
+    if os.environ.get('NEUROVIT_REQUIRE_BIDS_VALIDATOR') == '1':  # CI: the validator's tests may not be skipped
+        raise FileNotFoundError('bids-validator: required (NEUROVIT_REQUIRE_BIDS_VALIDATOR=1) but not found; install it with '
+                                '`npm install -g bids-validator@1.15.0`')
     return None
 
 def validate_bids(root:str|Path, # a BIDS folder

@@ -25,7 +25,7 @@ from .register import needs_registration, qc_outliers, register_to_template
 # %% auto #0
 __all__ = ['PREP_VERSION', 'FOREGROUND_WARN', 'CROP_LOSS_WARN', 'FINGERPRINT_FULL_BYTES', 'QC_COLUMNS', 'PrepConfig',
            'RegistrationError', 'preprocess_volume', 'resample_to_source', 'file_fingerprint', 'CacheEntryError',
-           'VolumeCache']
+           'VolumeCache', 'image_warnings', 'registration_summary', 'preprocessing_warnings']
 
 # %% ../../nbs/04_data.preprocess.ipynb #8a2555fd
 _log = get_logger('neurovit_nb.data.preprocess')
@@ -302,33 +302,51 @@ class VolumeCache:
         return _npy_problem(self.dir/f'{key}.npy', meta, full)
 
 # %% ../../nbs/04_data.preprocess.ipynb #ef3d687b
-def _summarise_warnings(built:pd.DataFrame, cfg:PrepConfig, worst:int=3):
-    "Log one warning per kind of preprocessing problem: how many images, the worst few, and what to change."
+def image_warnings(rows:pd.DataFrame, # build-report rows (`VolumeCache.build`)
+                   cfg:PrepConfig, # the cache's settings
+                   worst:int=3, # images named per warning
+                  ) -> list[str]: # one sentence per kind of problem: how many images, the worst few, and what to change
+    "The preprocessing problems of the images in words: brain lost to the crop, heads that look unstripped."
     def _worst(df, col): return ', '.join(f'{Path(r.path).name} ({100*getattr(r, col):.1f}%)' for r in df.nlargest(worst, col).itertuples())
-    lost = built[built.foreground_lost > CROP_LOSS_WARN]
+    out, rows = [], rows[rows.status != 'skipped']
+    lost = rows[rows.foreground_lost > CROP_LOSS_WARN]
     if len(lost):
         fov = f' = {tuple(round(s*z, 1) for s, z in zip(cfg.img_size, cfg.spacing))} mm' if cfg.spacing is not None else ''
-        _log.warning(f'{len(lost)} of {len(built)} image(s) lost more than {100*CROP_LOSS_WARN:g}% of their brain voxels to the centred crop to '
-                     f'img_size={tuple(cfg.img_size)}{fov}; worst: {_worst(lost, "foreground_lost")}; increase img_size or spacing '
-                     "(or use resize='resize'); per image: the build report's foreground_lost column")
-    fg = built[built.foreground_fraction > FOREGROUND_WARN]
+        out.append(f'{len(lost)} of {len(rows)} image(s) lost more than {100*CROP_LOSS_WARN:g}% of their brain voxels to the centred crop to '
+                   f'img_size={tuple(cfg.img_size)}{fov}; worst: {_worst(lost, "foreground_lost")}; increase img_size or spacing '
+                   "(or use resize='resize'); per image: the build report's foreground_lost column")
+    fg = rows[rows.foreground_fraction > FOREGROUND_WARN]
     if len(fg):
-        _log.warning(f'{len(fg)} of {len(built)} image(s) are more than {100*FOREGROUND_WARN:g}% foreground (not skull-stripped, or a non-zero '
-                     f'background?); worst: {_worst(fg, "foreground_fraction")}; skull-strip them or raise foreground_threshold; '
-                     "per image: the build report's foreground_fraction column")
+        out.append(f'{len(fg)} of {len(rows)} image(s) are more than {100*FOREGROUND_WARN:g}% foreground (not skull-stripped, or a non-zero '
+                   f'background?); worst: {_worst(fg, "foreground_fraction")}; skull-strip them or raise foreground_threshold; '
+                   "per image: the build report's foreground_fraction column")
+    return out
+
 
 # %% ../../nbs/04_data.preprocess.ipynb #294f68e7
 def _flag_registrations(report:pd.DataFrame, cfg:PrepConfig):
-    "Fill `qc_flag` (registration failed QC, or an outlier of the cohort), and log one line: how many images were registered."
+    "Fill `qc_flag`: registration failed QC, or an outlier of the cohort."
     report['qc_flag'] = np.where(report.reason.str.contains('registration failed QC', regex=False), 'failed', '')
     reg = report.registered.to_numpy()
     out = np.zeros(len(report), bool); out[reg] = qc_outliers(report.qc_ncc[reg])
     report.loc[out, 'qc_flag'] = 'outlier'
-    n_fail = int((report.qc_flag == 'failed').sum())
-    if cfg.register != 'never' and (reg.any() or n_fail):
-        _log.warning(f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum())} of {len(report)} image(s) were not in template space and '
-                     f'were registered, {n_fail} failed QC (skipped), {int(out.sum())} flagged as outliers; per image: the build report\'s '
-                     'registered, qc_* and qc_flag columns')
+
+def registration_summary(report:pd.DataFrame, # a build report with `qc_flag` (`VolumeCache.build`)
+                         cfg:PrepConfig, # the cache's settings
+                        ) -> str|None: # one sentence, or None where nothing was registered or failed
+    "How many images were registered to MNI152, failed its QC, or stand out from the cohort."
+    reg, n_fail = report.registered.to_numpy(bool), int((report.qc_flag == 'failed').sum())
+    if cfg.register == 'never' or not (reg.any() or n_fail): return None
+    return (f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum())} of {len(report)} image(s) were not in template space '
+            f'and were registered, {n_fail} failed QC (skipped), {int((report.qc_flag == "outlier").sum())} flagged as outliers; '
+            "per image: the build report's registered, qc_* and qc_flag columns")
+
+def preprocessing_warnings(report:pd.DataFrame, # a build report (`VolumeCache.build`)
+                           cfg:PrepConfig, # the cache's settings
+                          ) -> list[str]: # the registration summary, then one sentence per kind of image problem
+    "Everything a run should say about its preprocessing: registration and QC, crop losses, unstripped heads."
+    return [s for s in [registration_summary(report, cfg)] if s] + image_warnings(report, cfg)
+
 
 # %% ../../nbs/04_data.preprocess.ipynb #7f94e7e9
 @patch
@@ -383,9 +401,10 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
     report = pd.DataFrame([rows[p] for p in paths if p in rows], columns=cols)
     report['registered'] = report.registered.fillna(False).astype(bool)
     _flag_registrations(report, self.cfg)
+    if (line := registration_summary(report, self.cfg)): _log.warning(line)
     skipped = report[report.status == 'skipped']
     if len(skipped): _log.warning(f'skipped {len(skipped)} of {len(report)} image(s):\n' + '\n'.join(f'  {r}' for r in skipped.reason))
-    _summarise_warnings(report[report.status == 'built'], self.cfg)
+    for line in image_warnings(report[report.status == 'built'], self.cfg): _log.warning(line)
     return report
 
 # %% ../../nbs/04_data.preprocess.ipynb #1d59cf3b

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import hashlib, json, os
 from pathlib import Path
+from typing import Callable
 import pandas as pd
 from ..core import load_json
 
@@ -59,14 +60,16 @@ def make_builtin(name:str, # a key of `BUILTIN_WEIGHTS`
                  synth:dict|None=None, # changes to the recipe's cohort (for tests)
                  pretrain:dict|None=None, # changes to the recipe's `PretrainConfig` fields (for tests)
                  progress:bool=False, # progress bar while pre-training
+                 make:Callable|None=None, # makes missing weights: `neurovit_nb.train.pretrain.build_builtin`
                 ) -> Path: # the weights file
     "The weights file of a built-in name: found in the cache, or made from its recipe (a pre-training run)."
     key, r = _recipe(name, synth, pretrain)
     root = weights_dir(cache_dir)
     if weights_made(root/key, r): return root/key/'weights.pt'
-    # making weights is a pre-training run: the one import of a higher floor, late and only here
-    from neurovit_nb.train.pretrain import build_builtin
-    return build_builtin(name, key, r, root, progress)
+    if make is None:
+        raise FileNotFoundError(f'pretrained: built-in weights {key!r} are not made yet in {root}; make them with '
+                                f'`neurovit_train --pretrained {name} ...`, which makes them the first time they are asked for')
+    return make(name, key, r, root, progress)
 
 # %% ../../nbs/13a_models.hub.ipynb #73d20cdf
 def resolve_pretrained(name_or_path:str|Path, # a checkpoint file, a run folder, or a name from `BUILTIN_WEIGHTS`
@@ -74,6 +77,7 @@ def resolve_pretrained(name_or_path:str|Path, # a checkpoint file, a run folder,
                        synth:dict|None=None, # recipe changes for a built-in name (tests)
                        pretrain:dict|None=None, # recipe changes for a built-in name (tests)
                        progress:bool=False, # report epochs while making weights
+                       make:Callable|None=None, # makes missing built-in weights (see `make_builtin`)
                       ) -> Path: # a checkpoint file for `load_checkpoint` / `load_pretrained`
     "The checkpoint behind `--pretrained`: a file, a run folder's encoder, or a built-in name (made offline once)."
     p = Path(str(name_or_path)).expanduser()
@@ -84,7 +88,7 @@ def resolve_pretrained(name_or_path:str|Path, # a checkpoint file, a run folder,
         raise FileNotFoundError(f'pretrained: {p} is a folder without checkpoints/encoder.pt, weights.pt or '
             'checkpoints/best.pt')
     if str(name_or_path) in BUILTIN_WEIGHTS: return make_builtin(str(name_or_path), cache_dir, synth, pretrain,
-        progress)
+        progress, make)
     raise FileNotFoundError(f'pretrained: {str(name_or_path)!r} is neither a file nor a built-in name (built-in: '
         f'{list(BUILTIN_WEIGHTS)})')
 

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from scipy.optimize import least_squares, nnls
+from ..rundir import RunPaths
 
 # %% auto #0
 __all__ = ['CELL_KEYS', 'power_law', 'PowerLawFit', 'fit_power_law', 'cell_predictions', 'scaling_points', 'fit_curves',
@@ -106,7 +107,7 @@ def cell_predictions(results:pd.DataFrame, # one row per cell with `CELL_KEYS` a
     parts = []
     for r in results.itertuples(index=False):
         if getattr(r, 'status', 'done') != 'done': continue
-        p = Path(root)/r.run_dir/'predictions.csv'
+        p = RunPaths(Path(root)/r.run_dir).predictions
         if not p.exists(): raise FileNotFoundError(f'{p}: missing; the cell {r.run_dir} is marked done but has no predictions')
         d = pd.read_csv(p, dtype={'subject': str})
         d = d[d.split == split][['subject', 'label', 'prob']]

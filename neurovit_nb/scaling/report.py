@@ -14,6 +14,7 @@ from ..report import write_report_html
 from .sweep import sweep_history
 from .fit import (_cell_metric, cell_predictions, scaling_points, fit_curves, fits_table, extrapolation_check, subjects_for_auc,
                                      plot_scaling_curves, plot_data_model, ExtrapolationWarning)
+from ..rundir import RunPaths
 
 # %% auto #0
 __all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report', 'sweep_predictions', 'auc_gains', 'auc_summary',
@@ -99,7 +100,7 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
     if len(failed): sections.append((f'Failed cells ({len(failed)}; error.txt in each folder; rerun with retry_failed=True)', failed[['run_dir', 'error']]))
     sections.append(('All cells', res.drop(columns=[c for c in ('error',) if c in res])))
     if spec: sections.append(('Spec', f'<pre>{json.dumps(spec, indent=2)}</pre>'))
-    return write_report_html(out/'report.html', f"neurovit_nb scaling sweep: {spec.get('name', out.name)}", sections,
+    return write_report_html(RunPaths(out).report, f"neurovit_nb scaling sweep: {spec.get('name', out.name)}", sections,
                              plotlyjs_dir=out/'assets')  # the same plotly.js file as the cells' reports
 
 # %% ../../nbs/52_scaling.report.ipynb #b1bd8571
@@ -110,7 +111,7 @@ def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1
     for (m, n, s), g in preds.groupby(['model', 'n_train', 'seed']):
         d = f'cells/synth/n{n:04d}-{m}-scratch-s{s}'
         (out/d).mkdir(parents=True, exist_ok=True)
-        g.assign(split='test')[['subject', 'split', 'label', 'prob']].to_csv(out/d/'predictions.csv', index=False)
+        g.assign(split='test')[['subject', 'split', 'label', 'prob']].to_csv(RunPaths(out/d).predictions, index=False)
         rows.append(dict(cohort='synth', n_train=n, model=m, strategy='scratch', seed=s, run_dir=d, status='done', auc=np.nan, auc_lo=np.nan, auc_hi=np.nan,
                          loss=np.nan, time_s=1., n_params={'small': 2e6, 'base': 8e6}.get(m, 1e6), error='', baseline_auc=0.7, vs_baseline='beats' if n > 40 else 'ties'))
     res = pd.DataFrame(rows)

@@ -19,6 +19,7 @@ from ..data.robust import make_robust_cohort
 from ..models.registry import create_model, count_params, list_models
 from ..train import runs
 from ..train.runs import RunConfig, TrainConfig, default_configs, train_run, read_cohort, prep_config_for
+from ..rundir import RunPaths
 
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'SLURM_KEYS', 'validate_spec', 'example_spec', 'load_spec',
@@ -247,9 +248,9 @@ def cell_status(run_dir:str|Path, # a cell's run folder
                ) -> str: # 'done', 'failed', 'running' (has a checkpoint, no result: interrupted or still training) or 'pending'
     "State of a cell from its files."
     p = Path(run_dir)
-    if (p/'metrics.json').exists(): return 'done'
+    if RunPaths(p).metrics.exists(): return 'done'
     if (p/'error.txt').exists(): return 'failed'
-    if (p/'checkpoints'/'last.pt').exists(): return 'running'
+    if RunPaths(p).checkpoint('last').exists(): return 'running'
     return 'pending'
 
 # %% ../../nbs/51_scaling.sweep.ipynb #4dc264ae
@@ -269,7 +270,7 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
     t0 = time.time()
     try:
         (run_dir/'error.txt').unlink(missing_ok=True)
-        go_on = resume and (run_dir/'config.json').exists() and (run_dir/'checkpoints'/'last.pt').exists()
+        go_on = resume and RunPaths(run_dir).is_run() and RunPaths(run_dir).checkpoint('last').exists()
         if not go_on:  # nothing worth keeping: start clean with the cohort's split for this size
             if run_dir.exists(): shutil.rmtree(run_dir)
             spec = load_json(out/'spec.json')
@@ -468,10 +469,10 @@ def collect_results(out:str|Path, # sweep folder
         d = out/r['run_dir']
         row = dict(r, status=cell_status(d), auc=np.nan, auc_lo=np.nan, auc_hi=np.nan, loss=np.nan, brier=np.nan, n_test=np.nan, time_s=np.nan, n_params=np.nan, error='')
         if row['status'] == 'done':
-            m, cfg = load_json(d/'metrics.json'), load_json(d/'config.json')
+            m, cfg = load_json(RunPaths(d).metrics), load_json(RunPaths(d).config)
             t = m.get('test', {})
             if 'auc' in t: row.update(auc=t['auc']['value'], auc_lo=t['auc']['lo'], auc_hi=t['auc']['hi'], brier=t.get('brier', {}).get('value', np.nan), n_test=t.get('n_subjects', np.nan))
-            pred = pd.read_csv(d/'predictions.csv', dtype={'subject': str})
+            pred = pd.read_csv(RunPaths(d).predictions, dtype={'subject': str})
             if (pred.split == 'test').any(): row['loss'] = _log_loss(pred[pred.split == 'test'])
             row.update(time_s=m.get('training', {}).get('time_s', np.nan), n_params=_n_params(cfg['model']))
             cmp_ = m.get('comparison') or {}

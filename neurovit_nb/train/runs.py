@@ -17,7 +17,7 @@ from ..core import (Config, ConfigError, get_device, get_logger, save_json, load
                               atomic_write)
 from ..data.cohort import (load_cohort, get_task, apply_task, make_splits, save_splits, load_splits,
                                      check_splits, Task)
-from ..data.preprocess import PrepConfig, VolumeCache
+from ..data.preprocess import PrepConfig, VolumeCache, preprocessing_warnings
 from ..data.loaders import make_dataloaders
 from ..data.augment import AugmentConfig, BatchAugment
 from ..models.registry import create_model, list_models
@@ -32,6 +32,7 @@ from .distributed import (init_distributed, cleanup_distributed, is_main_process
 from ..rundir import (claim_run_folder, claimed_run, RUN_FILES, PRED_COLS, RunPaths, RunLock, RunBusyError,
                                 write_predictions, write_run_report, Run, load_run, read_log, plot_training_curves)
 from ..models.hub import resolve_pretrained
+from .pretrain import build_builtin
 
 # %% auto #0
 __all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'describe_augment', 'scale_warmup', 'default_configs', 'model_spec_for',
@@ -52,6 +53,7 @@ class RunConfig(Config):
     spacing: tuple[float, float, float]|None = (4., 4., 4.) # preprocessing voxel size (mm); None keeps the images' own
     resize: Literal['pad_crop', 'resize'] = 'pad_crop' # fit to img_size by pad/crop (keeps mm) or by resizing
     crop_foreground: bool = False # crop each image to its brain first (off: registered inputs keep their alignment)
+    register: Literal['auto', 'always', 'never'] = 'auto' # register scans to MNI152 first (N4, affine, brain mask): 'auto' does it only for images not in template space
     # checkpoint, run folder or built-in weights name (e.g. 'synth-mae-tiny') to start from; positions are resized, the
     # head replaced
     pretrained: str|None = None
@@ -172,7 +174,7 @@ def load_pretrained_weights(model:nn.Module, # freshly built model
                             checkpoint:str|Path,
                            ) -> LoadReport:
     "Initialise `model` from a checkpoint at any image size (positions resized, a head of another task replaced)."
-    try: path = resolve_pretrained(checkpoint)  # built-in weights are made offline the first time they are asked for
+    try: path = resolve_pretrained(checkpoint, make=build_builtin)  # built-in weights are made offline the first time they are asked for
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
     rep = load_pretrained(model, load_checkpoint(path)['model'])
     if rep.mismatched or not (rep.loaded or rep.resized):
@@ -211,7 +213,7 @@ def _cache_dir(cfg:RunConfig, out:Path) -> Path:
 def prep_config_for(cfg:RunConfig) -> PrepConfig:
     "Preprocessing settings of a run."
     return PrepConfig(img_size=tuple(cfg.img_size), spacing=cfg.spacing, resize=cfg.resize,
-        crop_foreground=cfg.crop_foreground)
+        crop_foreground=cfg.crop_foreground, register=cfg.register)
 
 def read_cohort(cfg:RunConfig) -> pd.DataFrame:
     "Read the run's cohort with the manifest columns of `cfg` (a wrong column is a `ConfigError` naming the option)."
@@ -249,6 +251,7 @@ def prepare_data(cfg:RunConfig, # run settings
         try: report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)
         except ValueError as e:
             raise ConfigError(f'{e} (--on_error skip leaves unreadable images out, and lists them)') from e
+        with atomic_write(paths.preprocessing) as f: report.to_csv(f, index=False)  # registration QC and warnings, per image
         bad = set(report.path[report.status == 'skipped'])
         if bad:
             df = df[~df.path.isin(bad)].reset_index(drop=True)
@@ -359,6 +362,13 @@ def _score_run(cfg:RunConfig, df:pd.DataFrame, cache:VolumeCache, images:pd.Data
     metrics['threshold'] = thr
     warnings = [w for s in ('val', 'test') if s in metrics and (w := threshold_warning(metrics[s],
         name=f'the model on the {s} subjects'))]
+    if p.preprocessing.exists():  # what preprocessing found (registration, QC, unstripped heads) is part of the result
+        prep = pd.read_csv(p.preprocessing, keep_default_na=False)
+        prep['registered'] = prep.registered.astype(str) == 'True'
+        metrics['preprocessing'] = dict(images=len(prep), registered=int(prep.registered.sum()),
+            qc_failed=int((prep.qc_flag == 'failed').sum()), qc_outliers=int((prep.qc_flag == 'outlier').sum()))
+        num = {c: pd.to_numeric(prep[c], errors='coerce') for c in ('foreground_fraction', 'foreground_lost', 'qc_ncc')}
+        warnings += preprocessing_warnings(prep.assign(**num), cache.cfg)
     if cfg.baselines:
         try: rows, info = fit_run_baselines(df, cache, seed=0)
         # e.g. a training class too small for inner cross-validation: the trained model's results stay
