@@ -365,7 +365,8 @@ def neurovit_demo(out:str='runs/demo', # folder for the cohort, the cache and th
 @command
 def neurovit_explain(run:str=None, # run directory, as written by `neurovit_train`
                      image:str=None, # a NIfTI file, or a subject of the run: 'sub-003' or 'sub-003_ses-02'
-                     method:str='rollout', # 'cls', 'rollout', 'relevance' (ViTs) or 'gradcam' (CNNs)
+                     method:str=None, # default: the model's own (`readout` for flat-readout ViTs, `occlusion` for CNNs); or cls, rollout, relevance, gradcam, readout, gradxinput, ig, smoothgrad, occlusion
+                     window:int=16, # occlusion: the cube's edge in voxels
                      out:str='explain', # output folder for the .nii.gz, .png, .html and .json files
                      class_idx:int=None, # class to explain (index into the task's classes); default: the prediction
                      which:str='best', # checkpoint to load: 'best' or 'last'
@@ -382,10 +383,11 @@ def neurovit_explain(run:str=None, # run directory, as written by `neurovit_trai
     from neurovit_nb.interpret.explain import explain_run
     from neurovit_nb.rundir import load_run
     if run is None or image is None: raise ConfigError('--run and --image are required (see --help)')
-    if method not in METHODS: raise ConfigError(f'--method: one of {", ".join(METHODS)}, got {method!r}')
+    if method is not None and method not in METHODS: raise ConfigError(f'--method: one of {", ".join(METHODS)}, got {method!r}')
     loaded = load_run(run, which=which, device=get_device(device))
     fusion = int(fusion) if str(fusion).lstrip('-').isdigit() else fusion
-    res = explain_run(loaded, image, method, out, class_idx, percentile, threshold, mask, fusion=fusion, discard_ratio=discard_ratio)
+    res = explain_run(loaded, image, method, out, class_idx, percentile, threshold, mask, fusion=fusion, discard_ratio=discard_ratio,
+                      window=window)
     for k in ('nifti', 'png', 'html', 'json'): print(res[k])
 
 # %% ../nbs/95_cli.ipynb #18fac812

@@ -129,10 +129,11 @@ def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dic
 # %% ../../nbs/04_data.preprocess.ipynb #98896e11
 def preprocess_volume(vol:Volume, # a loaded image (`load_nifti`)
                       cfg:PrepConfig, # preprocessing settings
-                     ) -> tuple[np.ndarray, np.ndarray]: # (1, D, H, W) float32 array and its (4, 4) voxel -> world (mm) affine
-    "Reorient, resample, crop, normalise and fit `vol` to `cfg.img_size`, keeping track of where it lies in world space."
-    x, affine, _ = _preprocess(vol, cfg)
-    return x, affine
+                      with_info:bool=False, # also return what was done (registration and its transform, QC, warnings)
+                     ) -> tuple: # (1, D, H, W) float32 array and its (4, 4) voxel -> world (mm) affine (and the info dict)
+    "Register if needed, reorient, resample, crop, normalise and fit `vol` to `cfg.img_size`, keeping track of where it lies in world space."
+    x, affine, info = _preprocess(vol, cfg)
+    return (x, affine, info) if with_info else (x, affine)
 
 # %% ../../nbs/04_data.preprocess.ipynb #1542f4bd
 def resample_to_source(arr:np.ndarray, # (D, H, W) or (1, D, H, W) map in model space

@@ -4,15 +4,16 @@
 
 # %% ../../nbs/43_interpret.explain.ipynb #1506d347
 from __future__ import annotations
-import re
+import re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from ..core import get_logger, save_json
-from ..data.io import save_nifti
-from .attention import METHODS, as_batch, attribute, available_methods, map_to_image_space
+from ..data.io import save_nifti, load_nifti
+from ..data.preprocess import preprocess_volume
+from .attention import METHODS, as_batch, attribute, available_methods, map_to_image_space, method_fit
 from .viz import brain_mask, display_map, plot_map, save_figure, save_html_viewer
-from .score import run_prepare
+from .score import default_method
 
 # %% auto #0
 __all__ = ['find_image', 'explain_run']
@@ -45,7 +46,7 @@ def _map_stem(image:Path, method:str) -> str:
 
 def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load_run`)
                 image:str|Path, # an image file, or a subject id of the run
-                method:str='rollout', # one of METHODS ('gradcam' for CNN runs)
+                method:str|None=None, # one of METHODS; None: `default_method` of the run's model
                 out:str|Path='explain', # output folder
                 class_idx:int|None=None, # class to explain; None: the prediction
                 percentile:float=90., # the figures show the map above this percentile of its brain voxels (90: the top 10%)
@@ -57,15 +58,18 @@ def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load
     if isinstance(run, (str, Path)):
         from neurovit_nb.rundir import load_run
         run = load_run(run)
+    method = method or default_method(run.model)
     if method not in (ok := available_methods(run.model)):
         raise ValueError(f'method: {method!r} does not apply to {type(run.model).__name__}; choose from {ok}')
     path = find_image(run, image)
-    x, affine = run_prepare(run)(str(path))
+    if why := method_fit(run.model, method):
+        warnings.warn(f'method {method!r}: {why}', stacklevel=2)
+    x, affine, info = preprocess_volume(load_nifti(path), run.prep, with_info=True)  # a registered image keeps its transform
     res = attribute(run.model, as_batch(x, run.model), method, class_idx=class_idx, **kwargs)  # map and prediction: one pass
     prob = res.logits.softmax(1)[0].cpu().numpy()
     pred = int(prob.argmax())
     cls = pred if class_idx is None else class_idx
-    img = map_to_image_space(res.maps[0].cpu(), affine, path)
+    img = map_to_image_space(res.maps[0].cpu(), affine, path, world_to_template=info.get('world_to_template'))  # back to the scan
     out = Path(out); stem = out/_map_stem(path, method)
     files = dict(nifti=Path(f'{stem}.nii.gz'), png=Path(f'{stem}.png'), html=Path(f'{stem}.html'), json=Path(f'{stem}.json'))
     save_nifti(np.asarray(img.dataobj), img.affine, files['nifti'], xform_code=int(img.header['sform_code']), descrip=f'{method} map')
@@ -73,11 +77,11 @@ def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load
     brain = brain_mask(path) if mask is None else mask
     shown = display_map(img, brain, percentile, threshold)
     title = f'{_map_stem(path, method).split("_desc-")[0]} · {method} · predicted {classes[pred]} (p = {prob[pred]:.2f})'
-    if method in ('relevance', 'gradcam') and cls != pred: title += f' · evidence for {classes[cls]}'
+    if method not in ('cls', 'rollout') and cls != pred: title += f' · evidence for {classes[cls]}'
     save_figure(plot_map(img, path, percentile=percentile, threshold=threshold, mask_img=brain, title=title), files['png'])
     save_html_viewer(img, files['html'], bg_img=path, percentile=percentile, threshold=threshold, mask_img=brain, title=title)
     save_json(dict(image=str(path), method=method, class_idx=cls, class_name=classes[cls], predicted=classes[pred],
-                   probabilities={c: float(p) for c, p in zip(classes, prob)}, options=kwargs,
+                   probabilities={c: float(p) for c, p in zip(classes, prob)}, options=kwargs, fit_warning=why,
                    display=dict(percentile=None if threshold is not None else percentile, threshold=threshold,
                                 value=shown.threshold, peak_mm=[round(c, 1) for c in shown.peak],
                                 brain_mask=str(mask) if mask is not None else 'image foreground')), files['json'])

@@ -18,8 +18,8 @@ from ..core import atomic_write, atomic_path
 from .attention import METHODS, as_batch, as_image, attribution_map, available_methods, is_vit
 
 # %% auto #0
-__all__ = ['CMAP', 'brain_mask', 'MapDisplay', 'display_map', 'plot_map', 'plot_glass', 'save_figure', 'remote_resources',
-           'html_viewer', 'save_html_viewer', 'map_explorer']
+__all__ = ['CMAP', 'brain_mask', 'MapDisplay', 'display_map', 'plot_map', 'plot_glass', 'save_figure', 'plot_map_rows',
+           'remote_resources', 'html_viewer', 'save_html_viewer', 'map_explorer']
 
 # %% ../../nbs/41_interpret.viz.ipynb #e31ee967
 def brain_mask(img, # the subject's image (NIfTI or path), skull-stripped as the preprocessing expects
@@ -141,6 +141,32 @@ def save_figure(fig:matplotlib.figure.Figure, # a figure from `plot_map` or `plo
     "Save a figure atomically."
     with atomic_path(path) as tmp: fig.savefig(tmp, dpi=dpi or fig.dpi, facecolor=fig.get_facecolor())
     return Path(path)
+
+# %% ../../nbs/41_interpret.viz.ipynb #8bd6c47d
+def plot_map_rows(maps:dict, # row title -> map (NIfTI image or path), all in the background's space
+                  bg_img=None, # background image (NIfTI or path), or None
+                  regions=None, # effect regions (NIfTI or path; non-zero inside) outlined in cyan, or None
+                  percentile:float=90., # each map shows its voxels above this percentile of the brain's values
+                  mask_img=None, # brain mask; None: the background's foreground (`brain_mask`); False: no mask
+                  cut_coords=None, # world coordinates (mm) of the cuts; None: the first map's peak in the brain
+                  dpi:int=60, # figure resolution
+                 ) -> matplotlib.figure.Figure:
+    "Several maps, one row each, over one background, cut at the same point, with the effect regions outlined."
+    from nilearn import plotting
+    if not maps: raise ValueError('maps: nothing to draw')
+    bg = as_image(bg_img)
+    shown = {t: _shown(m, bg, mask_img, percentile, None) for t, m in maps.items()}
+    cut = tuple(cut_coords) if cut_coords is not None else next(iter(shown.values())).peak
+    fig = plt.figure(figsize=(9, 3.2 * len(maps)), dpi=dpi, facecolor='black')
+    h = 1 / len(maps)
+    for k, (t, s) in enumerate(shown.items()):
+        with _flat_maps_ok():
+            d = plotting.plot_stat_map(s.img, bg_img=bg, display_mode='ortho', threshold=s.threshold, cut_coords=cut, figure=fig,
+                                       axes=(0, 1 - (k + 1) * h, 1, h * 0.9), cmap=CMAP, vmin=0, vmax=s.vmax or 1., title=t,
+                                       symmetric_cbar=False, black_bg=True, draw_cross=False)
+        if regions is not None: d.add_contours(as_image(regions), levels=[0.5], colors='cyan', linewidths=1.)
+    plt.close(fig)
+    return fig
 
 # %% ../../nbs/41_interpret.viz.ipynb #82c73885
 _REMOTE = re.compile(r'''<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*["']?\s*(https?:)?//''', re.I)

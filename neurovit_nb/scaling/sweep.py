@@ -20,6 +20,7 @@ from ..models.registry import create_model, count_params, list_models
 from ..train import runs
 from ..train.runs import RunConfig, TrainConfig, default_configs, train_run, read_cohort, prep_config_for
 from ..rundir import RunPaths
+from ..train.state import Preempted
 
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'SLURM_KEYS', 'validate_spec', 'example_spec', 'load_spec',
@@ -283,7 +284,7 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
         with shared_plotlyjs(out/'assets'):  # one plotly.js for every cell's report.html, not 4.6 MB in each
             train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)  # a folder holding only splits.csv starts a run on that split
         return res | dict(status='done', seconds=round(time.time() - t0, 1))
-    except (KeyboardInterrupt, SystemExit): raise
+    except (KeyboardInterrupt, SystemExit, Preempted): raise  # a preempted cell stays resumable, not failed
     except BaseException as e:
         run_dir.mkdir(parents=True, exist_ok=True)
         with atomic_write(run_dir/'error.txt') as f: f.write(traceback.format_exc())
