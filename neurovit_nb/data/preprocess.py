@@ -338,8 +338,8 @@ def registration_summary(report:pd.DataFrame, # a build report with `qc_flag` (`
     "How many images were registered to MNI152, failed its QC, or stand out from the cohort."
     reg, n_fail = report.registered.to_numpy(bool), int((report.qc_flag == 'failed').sum())
     if cfg.register == 'never' or not (reg.any() or n_fail): return None
-    return (f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum())} of {len(report)} image(s) were not in template space '
-            f'and were registered, {n_fail} failed QC (skipped), {int((report.qc_flag == "outlier").sum())} flagged as outliers; '
+    return (f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum()) + n_fail} of {len(report)} image(s) were not in '
+            f'template space; {int(reg.sum())} were registered, {n_fail} failed QC (skipped), {int((report.qc_flag == "outlier").sum())} flagged as outliers; '
             "per image: the build report's registered, qc_* and qc_flag columns")
 
 def preprocessing_warnings(report:pd.DataFrame, # a build report (`VolumeCache.build`)

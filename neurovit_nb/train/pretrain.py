@@ -24,8 +24,7 @@ from ..models.vit3d import ViT3d
 from ..models.mae import MAE3d, MAE3dConfig, plot_reconstruction
 from ..data.synthetic import write_synthetic_bids
 # their home; importable here too
-from ..models.hub import (BUILTIN_WEIGHTS, weights_dir, make_builtin, resolve_pretrained, list_pretrained,
-                                   recipe_hash, weights_made)
+from ..models.hub import BUILTIN_WEIGHTS, recipe_hash, weights_made
 from ..report import write_report_html
 # settings and data, importable from here too
 from .pretrain_data import (PRETRAIN_TASKS, PretrainConfig, check_no_overlap, prepare_pretrain_data,
