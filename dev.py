@@ -5,6 +5,7 @@
     python3 dev.py test     # set up .venv once, then run the notebook tests (prints `N passed, M failed`)
     python3 dev.py verify   # CI's checks: notebooks clean, library and README in sync with the notebooks
     python3 dev.py readme   # regenerate README.md from nbs/index.ipynb
+    python3 dev.py outputs nbs/X.ipynb ...  # run notebooks as the tests do and keep their (small) outputs for the docs
     python3 dev.py docs     # build the docs site into _site/ (Sphinx, offline) and check it in headless Chromium
     python3 dev.py lab      # open JupyterLab on nbs/
 
@@ -98,6 +99,14 @@ def readme():
     sh(PY, ROOT/'tools'/'make_readme.py', env=venv_env())
 
 
+def outputs(args):
+    "Run the given notebooks as `nbdev_test` does and keep their outputs (cleaned, size-checked) for the docs pages."
+    setup()
+    if not args: sys.exit('outputs: name the notebooks, e.g. `python3 dev.py outputs nbs/23_train.loop.ipynb`')
+    env = venv_env(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', NEUROVIT_NUM_THREADS='1')
+    return sh(PY, ROOT/'tools'/'run_outputs.py', *args, env=env, check=False).returncode
+
+
 def _dirty():
     return subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
                           capture_output=True, text=True).stdout.strip()
@@ -164,7 +173,7 @@ def lab(args):
 
 
 if __name__ == '__main__':
-    cmds = dict(main=main_job, test=test, verify=verify, docs=docs, lab=lab,
+    cmds = dict(main=main_job, test=test, verify=verify, docs=docs, lab=lab, outputs=outputs,
                 readme=lambda a: readme(), setup=lambda a: setup())
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or sys.argv[1] in ('-h', '--help'):
         print(__doc__); sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ('-h', '--help') else 2)
