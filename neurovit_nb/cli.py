@@ -27,7 +27,11 @@ class CommandContext:
 def _one_line(e:BaseException) -> str:
     msg = ' '.join(str(e).split()) or type(e).__name__
     # our own errors name the file or field; a foreign exception also says what kind it is
-    return msg if type(e).__module__.startswith('neurovit_nb') or isinstance(e, (OSError, ValueError)) else f'{type(e).__name__}: {msg}'
+    return (
+        msg
+        if type(e).__module__.startswith('neurovit_nb') or isinstance(e, (OSError, ValueError))
+        else f'{type(e).__name__}: {msg}'
+    )
 
 @contextlib.contextmanager
 def cli_errors(prog:str, # the command's name, which starts every message
@@ -42,7 +46,9 @@ def cli_errors(prog:str, # the command's name, which starts every message
     except Exception as e:
         if os.environ.get('NEUROVIT_DEBUG'): raise
         if getattr(e, 'exit_code', None):  # a run stopped cleanly by a signal (`Preempted`, 75): it can be resumed
-            print(f'{prog}: {_one_line(e)}' + (f'; {ctx.interrupt_hint}' if ctx.interrupt_hint else ''), file=sys.stderr)
+            print(
+                f'{prog}: {_one_line(e)}' + (f'; {ctx.interrupt_hint}' if ctx.interrupt_hint else ''), file=sys.stderr
+            )
             sys.exit(e.exit_code)
         print(f'{prog}: error: {_one_line(e)}', file=sys.stderr)
         sys.exit(EXIT_USAGE if isinstance(e, ConfigError) else EXIT_FAILURE)
@@ -56,8 +62,13 @@ def parse_triple(text:str|int|float|tuple|None, # '96', '40,48,40', '2x2x2.5', o
     if text is None or str(text).strip().lower() == 'none': return None
     if isinstance(text, (tuple, list)): parts = list(text)
     else: parts = [t for t in re.split(r'[,x\s]+', str(text).strip()) if t]
-    try: vals = tuple(cast(p) if cast is not int else int(float(p)) if float(p).is_integer() else cast('not an integer') for p in parts)
-    except (TypeError, ValueError): raise ConfigError(f'{name}: expected one number or three comma-separated numbers, got {text!r}') from None
+    try:
+        vals = tuple(
+            cast(p) if cast is not int else int(float(p)) if float(p).is_integer() else cast('not an integer')
+            for p in parts
+        )
+    except (TypeError, ValueError):
+        raise ConfigError(f'{name}: expected one number or three comma-separated numbers, got {text!r}') from None
     if len(vals) == 1: vals = vals * 3
     if len(vals) != 3: raise ConfigError(f'{name}: expected one or three values, got {text!r}')
     return vals
@@ -94,12 +105,16 @@ def parse_value(text:str, # the option's text
         if len(args) == 3 and all(a in (int, float) for a in args): return parse_triple(text, name, args[0])
         inner = args[0] if args else str
         vals = [t.strip() for t in text.split(',') if t.strip()]
-        try: return tuple(inner(v) for v in vals)
-        except ValueError: raise ConfigError(f'{name}: expected comma-separated {inner.__name__} values, got {text!r}') from None
+        try:
+            return tuple(inner(v) for v in vals)
+        except ValueError:
+            raise ConfigError(f'{name}: expected comma-separated {inner.__name__} values, got {text!r}') from None
     if origin is dict or tp is dict: return parse_mapping(text, name)
     if tp in (int, float):
-        try: return tp(float(text)) if tp is int and float(text).is_integer() else tp(text)
-        except ValueError: raise ConfigError(f'{name}: expected {"an integer" if tp is int else "a number"}, got {text!r}') from None
+        try:
+            return tp(float(text)) if tp is int and float(text).is_integer() else tp(text)
+        except ValueError:
+            raise ConfigError(f'{name}: expected {"an integer" if tp is int else "a number"}, got {text!r}') from None
     if tp is bool:
         if text.lower() in ('1', 'true', 'yes', 'on'): return True
         if text.lower() in ('0', 'false', 'no', 'off'): return False
@@ -139,10 +154,29 @@ def config_parser(prog:str, # the command
         extra = list((aliases or {}).get(name, []))
         if _strip_optional(tp) is bool:
             g.add_argument(f'--{name}', *extra, dest=name, action='store_const', const=True, default=_UNSET, help=doc)
-            g.add_argument(f'--no_{name}', dest=name, action='store_const', const=False, default=_UNSET, help=f'switch off --{name}')
+            g.add_argument(
+                f'--no_{name}',
+                dest=name,
+                action='store_const',
+                const=False,
+                default=_UNSET,
+                help=f'switch off --{name}',
+            )
         else: g.add_argument(f'--{name}', *extra, dest=name, default=_UNSET, metavar=name.upper(), help=_help(doc, tp))
-    p.add_argument('--config', default=None, metavar='FILE', help='read settings from a JSON (or YAML) file: the same keys, flat or under "run"/"train"')
-    p.add_argument('--set', dest='set_', action='append', default=[], metavar='KEY=VALUE', help='set any setting (repeatable; wins over the other options)')
+    p.add_argument(
+        '--config',
+        default=None,
+        metavar='FILE',
+        help='read settings from a JSON (or YAML) file: the same keys, flat or under "run"/"train"',
+    )
+    p.add_argument(
+        '--set',
+        dest='set_',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE',
+        help='set any setting (repeatable; wins over the other options)',
+    )
     return p
 
 def _read_config_file(path:str) -> dict:
@@ -150,8 +184,10 @@ def _read_config_file(path:str) -> dict:
     if not p.exists(): raise ConfigError(f'--config: {p} does not exist')
     text = p.read_text()
     if p.suffix in ('.yaml', '.yml'):
-        try: import yaml
-        except ImportError: raise ConfigError(f'--config: reading {p.name} needs PyYAML (pip install pyyaml), or give JSON') from None
+        try:
+            import yaml
+        except ImportError:
+            raise ConfigError(f'--config: reading {p.name} needs PyYAML (pip install pyyaml), or give JSON') from None
         d = yaml.safe_load(text)
     else:
         try: d = json.loads(text)
@@ -182,7 +218,9 @@ def given_settings(ns:argparse.Namespace, # parsed options
         k, v = (s.strip() for s in item.split('=', 1))
         if k not in fields:
             near = [f for f in fields if f.startswith(k[:3])]
-            raise ConfigError(f'--set: unknown setting {k!r}' + (f' (did you mean {", ".join(near[:3])}?)' if near else ''))
+            raise ConfigError(
+                f'--set: unknown setting {k!r}' + (f' (did you mean {", ".join(near[:3])}?)' if near else '')
+            )
         out[k] = parse_value(v, fields[k][0], f'--set {k}')
     return out
 
@@ -215,7 +253,11 @@ def add_run_options(p:argparse.ArgumentParser, # the command's parser
                    ) -> argparse.ArgumentParser:
     "Add --out, --resume, --overwrite and --quiet, the options of every command that writes a run folder."
     p.add_argument('--out', default=out, help=f'{what} folder (never overwritten unless --overwrite)')
-    p.add_argument('--resume', action='store_true', help=f'continue the {what} in --out from its last checkpoint (a finished one only reports)')
+    p.add_argument(
+        '--resume',
+        action='store_true',
+        help=f'continue the {what} in --out from its last checkpoint (a finished one only reports)',
+    )
     p.add_argument('--overwrite', action='store_true', help=f'delete an existing {what} in --out and start again')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
@@ -227,7 +269,9 @@ def _train_parser():
     p = config_parser('neurovit_train', 'Train and evaluate a classifier on a cohort; writes a run folder with checkpoints, metrics and report.html.',
                       RunConfig, TrainConfig, aliases={'model_overrides': ['--model_args']})
     add_run_options(p, 'runs/run')
-    p.add_argument('--print_config', action='store_true', help='print the settings the run would use, as JSON, and stop')
+    p.add_argument(
+        '--print_config', action='store_true', help='print the settings the run would use, as JSON, and stop'
+    )
     add_track_options(p)
     return p, (RunConfig, TrainConfig)
 
@@ -259,7 +303,10 @@ def neurovit_train(argv:list[str]|None=None, # the options (default: the command
         if a.resume and stored:
             ignored = sorted(k for k in given if k != 'device')
             if ignored and is_main_process():  # the stored settings win, so say so
-                print(f'neurovit_train: warning: --resume continues {a.out} with its stored settings; ignoring --{", --".join(ignored)}', file=sys.stderr)
+                print(
+                    f'neurovit_train: warning: --resume continues {a.out} with its stored settings; ignoring --{", --".join(ignored)}',
+                    file=sys.stderr,
+                )
         elif not given.get('data'): raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest)')
         run_cfg, train_cfg = train_settings({**given, 'data': given.get('data') or ''})
         if a.print_config:
@@ -267,7 +314,8 @@ def neurovit_train(argv:list[str]|None=None, # the options (default: the command
         metrics = train_run(run_cfg, train_cfg, a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet)
     if is_main_process() and metrics:
         print(metrics_table({k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}).to_string())
-        for line in [metrics.get('comparison', {}).get('sentence'), *metrics.get('warnings', [])]:  # the model beside its baselines
+        # the model beside its baselines
+        for line in [metrics.get('comparison', {}).get('sentence'), *metrics.get('warnings', [])]:
             if line: print(line)
         print(f"report: {RunPaths(a.out).report}")
         if a.track: print(f'tracked: {track_finished(a.out, a.track, a.experiment, a.tracking_uri)}')
@@ -280,7 +328,13 @@ def command(func):
         args = vars(anno_parser(func, prog=func.__name__).parse_args(argv))
         for k in ('pdb', 'xtra'): args.pop(k, None)  # fastcore's hidden options
         with cli_errors(func.__name__): return func(**args)
-    main.__name__, main.__qualname__, main.__doc__, main.__module__ = func.__name__, func.__name__, func.__doc__, func.__module__
+
+    main.__name__, main.__qualname__, main.__doc__, main.__module__ = (
+        func.__name__,
+        func.__name__,
+        func.__doc__,
+        func.__module__,
+    )
     main.func = func  # the undecorated function, for its docs and for calls with Python values
     return main
 
@@ -315,7 +369,8 @@ def neurovit_eval(run:str, # run directory written by neurovit_train
                   name:str=None, # dataset name in the outputs (default: the folder or file name)
                   cache_dir:str=None, # preprocessed-volume cache (default: the run's own)
                   n_boot:int=1000, # bootstrap resamples for the 95% intervals
-                  threshold:float=None, # decision threshold (default: the run's, chosen on its validation subjects; else 0.5)
+                  # decision threshold (default: the run's, chosen on its validation subjects; else 0.5)
+                  threshold:float=None,
                   bs:int=4, # volumes per batch
                   device:str='auto', # auto, cpu, cuda, cuda:N or mps
                   num_workers:int=0, # worker processes
@@ -353,7 +408,9 @@ def neurovit_demo(out:str='runs/demo', # folder for the cohort, the cache and th
     from neurovit_nb.pipeline import run_demo, demo_run_dir
     from neurovit_nb.metrics import metrics_table
     t0 = time.time()
-    m = run_demo(out, n_subjects, seed, task, overwrite=overwrite, progress=not quiet, **({'epochs': epochs} if epochs else {}))
+    m = run_demo(
+        out, n_subjects, seed, task, overwrite=overwrite, progress=not quiet, **({'epochs': epochs} if epochs else {})
+    )
     print(metrics_table({k: v for k, v in m.items() if k in ('val', 'test')}).to_string())
     print(f"test AUC ({task}, subjects never seen in training): {m['test']['auc']['value']:.3f} "
           f"[{m['test']['auc']['lo']:.3f}, {m['test']['auc']['hi']:.3f}]")
@@ -365,15 +422,19 @@ def neurovit_demo(out:str='runs/demo', # folder for the cohort, the cache and th
 @command
 def neurovit_explain(run:str=None, # run directory, as written by `neurovit_train`
                      image:str=None, # a NIfTI file, or a subject of the run: 'sub-003' or 'sub-003_ses-02'
-                     method:str=None, # default: the model's own (`readout` for flat-readout ViTs, `occlusion` for CNNs); or cls, rollout, relevance, gradcam, readout, gradxinput, ig, smoothgrad, occlusion
+                     # default: the model's own (`readout` for flat-readout ViTs, `occlusion` for CNNs); or cls,
+                     # rollout, relevance, gradcam, readout, gradxinput, ig, smoothgrad, occlusion
+                     method:str=None,
                      window:int=16, # occlusion: the cube's edge in voxels
                      out:str='explain', # output folder for the .nii.gz, .png, .html and .json files
                      class_idx:int=None, # class to explain (index into the task's classes); default: the prediction
                      which:str='best', # checkpoint to load: 'best' or 'last'
                      fusion:str='mean', # head fusion for 'cls' and 'rollout': 'mean', 'max', 'min' or a head index
                      discard_ratio:float=0., # rollout: share of each row's smallest attention weights to zero
-                     percentile:float=90., # figures show the map above this percentile of its brain voxels (90: the top 10%)
-                     threshold:float=None, # instead of --percentile: a share of the map's maximum in the brain (e.g. 0.5)
+                     # figures show the map above this percentile of its brain voxels (90: the top 10%)
+                     percentile:float=90.,
+                     # instead of --percentile: a share of the map's maximum in the brain (e.g. 0.5)
+                     threshold:float=None,
                      mask:str=None, # brain mask of the image (NIfTI); default: the skull-stripped image's foreground
                      device:str='auto', # 'auto', 'cpu', 'cuda', 'cuda:1', ...
                     ):
@@ -383,7 +444,8 @@ def neurovit_explain(run:str=None, # run directory, as written by `neurovit_trai
     from neurovit_nb.interpret.explain import explain_run
     from neurovit_nb.rundir import load_run
     if run is None or image is None: raise ConfigError('--run and --image are required (see --help)')
-    if method is not None and method not in METHODS: raise ConfigError(f'--method: one of {", ".join(METHODS)}, got {method!r}')
+    if method is not None and method not in METHODS:
+        raise ConfigError(f'--method: one of {", ".join(METHODS)}, got {method!r}')
     loaded = load_run(run, which=which, device=get_device(device))
     fusion = int(fusion) if str(fusion).lstrip('-').isdigit() else fusion
     res = explain_run(loaded, image, method, out, class_idx, percentile, threshold, mask, fusion=fusion, discard_ratio=discard_ratio,
@@ -400,9 +462,11 @@ def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image
                   resize:str='pad_crop', # 'pad_crop' (keeps mm) or 'resize' (stretch to fill the grid)
                   no_crop:bool=False, # do not crop to the brain's bounding box first
                   dtype:str='float16', # cached array type: 'float16' or 'float32'
-                  n_workers:int=None, # worker processes: default one per core; 0 builds in this process; N uses N processes
+                  # worker processes: default one per core; 0 builds in this process; N uses N processes
+                  n_workers:int=None,
                   on_error:str='raise', # 'raise' stops at the first bad image, 'skip' logs it and goes on
-                  register:str='auto', # register scans to MNI152 first: 'auto' (only images not in template space), 'always', 'never'
+                  # register scans to MNI152 first: 'auto' (only images not in template space), 'always', 'never'
+                  register:str='auto',
                   path_col:str='path', # manifest column with image paths
                   subject_col:str='subject', # manifest column with subject ids
                  ):
@@ -416,13 +480,19 @@ def neurovit_prep(data:str, # BIDS folder or CSV/TSV manifest (one row per image
     report = cache.build(df.path.tolist(), n_workers=n_workers, on_error=on_error)
     report.to_csv(cache.dir/'build_report.csv', index=False)
     counts = report.status.value_counts()
-    print(f'{len(report)} image(s): ' + ', '.join(f'{k} {counts.get(k, 0)}' for k in ('built', 'cached', 'skipped')) + f'; cache {cache.dir}')
+    print(
+        f'{len(report)} image(s): '
+        + ', '.join(f'{k} {counts.get(k, 0)}' for k in ('built', 'cached', 'skipped'))
+        + f'; cache {cache.dir}'
+    )
 
 # %% ../nbs/95_cli.ipynb #6b5b5bc8
 @command
 def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)', str, opt=False, nargs='?')=None, # sweep spec: a YAML or JSON file (see --example)
-                   out:str='sweeps/sweep', # sweep folder: one run folder per cell, results.csv and report.html (rerunning resumes)
-                   executor:str='local', # 'local' (cells in parallel processes here) or 'slurm' (a job array through submitit)
+                   # sweep folder: one run folder per cell, results.csv and report.html (rerunning resumes)
+                   out:str='sweeps/sweep',
+                   # 'local' (cells in parallel processes here) or 'slurm' (a job array through submitit)
+                   executor:str='local',
                    n_parallel:int=1, # local: cells at once (the CPU threads are divided between them)
                    partition:str=None, # slurm: partition
                    account:str=None, # slurm: account
@@ -432,7 +502,8 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
                    retry_failed:bool=False, # run the cells whose last attempt failed again
                    status:bool=False, # show the state of every cell of --out and stop
                    example:bool=False, # print a small valid spec (a tiny grid on a built-in synthetic cohort) and stop
-                   track:str=None, # also log every finished cell to 'mlflow' or 'tensorboard', as runs of one experiment
+                   # also log every finished cell to 'mlflow' or 'tensorboard', as runs of one experiment
+                   track:str=None,
                    experiment:str=None, # MLflow experiment (default: the sweep's name)
                    tracking_uri:str=None, # MLflow store, e.g. 'sqlite:///mlflow.db' (default: $MLFLOW_TRACKING_URI)
                   ):
@@ -444,8 +515,15 @@ def neurovit_sweep(spec:Param('sweep spec: a YAML or JSON file (see --example)',
     if status:
         st = sweep_status(out)
         print(st.to_string(index=False)); print(st.status.value_counts().to_string()); return
-    if spec is None: raise ConfigError('give a spec file (neurovit_sweep --example > spec.yaml writes one to start from)')
-    slurm = {k: v for k, v in dict(partition=partition, account=account, time=time, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell).items() if v is not None}
+    if spec is None:
+        raise ConfigError('give a spec file (neurovit_sweep --example > spec.yaml writes one to start from)')
+    slurm = {
+        k: v
+        for k, v in dict(
+            partition=partition, account=account, time=time, gpus_per_cell=gpus_per_cell, cpus_per_cell=cpus_per_cell
+        ).items()
+        if v is not None
+    }
     res = run_sweep(spec, out, executor=executor, n_parallel=n_parallel, slurm=slurm or None, retry_failed=retry_failed)
     write_sweep_report(out)
     print(f'{len(res)} cell(s); results: {Path(out)/"results.csv"}; report: {Path(out)/"report.html"}')
@@ -467,9 +545,12 @@ def neurovit_pretrain(argv:list[str]|None=None, # the options (default: the comm
             print('\n'.join(list_pretrained().index)); return
         ctx.interrupt_hint = f'continue with: neurovit_pretrain --resume --out {a.out}'
         given = given_settings(a, PretrainConfig)
-        if not given.get('data') and not a.resume: raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest)')
+        if not given.get('data') and not a.resume:
+            raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest)')
         res = pretrain_run(PretrainConfig(**given), a.out, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet)
-    print(f"encoder: {res.get('encoder', RunPaths(a.out).checkpoint('encoder'))}; fine-tune with: neurovit_train --pretrained {a.out} ...")
+    print(
+        f"encoder: {res.get('encoder', RunPaths(a.out).checkpoint('encoder'))}; fine-tune with: neurovit_train --pretrained {a.out} ..."
+    )
 
 # %% ../nbs/95_cli.ipynb #2e6891f8
 def neurovit_generator(argv:list[str]|None=None, # the options (default: the command line)
@@ -483,16 +564,21 @@ def neurovit_generator(argv:list[str]|None=None, # the options (default: the com
     with cli_errors('neurovit_generator') as ctx:
         ctx.interrupt_hint = f'continue with: neurovit_generator --resume --out {a.out}'
         given = given_settings(a, GenTrainConfig)
-        if not a.data and not a.resume: raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest with sex, age and diagnosis)')
+        if not a.data and not a.resume:
+            raise ConfigError('data: give --data (a BIDS folder or a CSV/TSV manifest with sex, age and diagnosis)')
         preset = given.pop('preset', 'cpu')
-        train_generator(given, a.data or '', a.out, preset=preset, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet)
+        train_generator(
+            given, a.data or '', a.out, preset=preset, resume=a.resume, overwrite=a.overwrite, progress=not a.quiet
+        )
     print(f'generator: {a.out}; sample with: neurovit_generate --model {a.out} --n 100 --out synthetic/')
 
 @command
 def neurovit_generate(model:str, # a generator run folder written by neurovit_generator
                       out:str, # BIDS folder to write (an interrupted one with the same settings is continued)
                       n:int=100, # images to generate (one subject, one session each)
-                      condition:str=None, # labels: empty or 'copy' copies the training cohort's; or 'sex=F:0.5,M:0.5;diagnosis=CN:0.5,AD:0.5;age=60:80'
+                      # labels: empty or 'copy' copies the training cohort's; or
+                      # 'sex=F:0.5,M:0.5;diagnosis=CN:0.5,AD:0.5;age=60:80'
+                      condition:str=None,
                       ddim_steps:int=50, # DDIM steps per image
                       guidance:float=3.0, # classifier-free guidance scale
                       seed:int=0, # seeds the labels and every image's noise: same seed and settings, same files
@@ -510,7 +596,9 @@ def neurovit_generate(model:str, # a generator run folder written by neurovit_ge
 # %% ../nbs/95_cli.ipynb #8605e594
 @command
 def neurovit_robust(out_dir:str, # folder to create
-                    preset:str='robust_a', # robust_a/b/c (template pose), scanner_a/b/c (raw whole heads), subtle_tune/a/b (weak effects); see `robust_presets_table()`
+                    # robust_a/b/c (template pose), scanner_a/b/c (raw whole heads), subtle_tune/a/b (weak effects); see
+                    # `robust_presets_table()`
+                    preset:str='robust_a',
                     n_subjects:int=120, # subjects (CN and AD, balanced)
                     seed:int=0, # random seed: same seed and options give the same files
                     n_workers:int=None, # processes (default: one per CPU; 0: in this process)
@@ -522,7 +610,22 @@ def neurovit_robust(out_dir:str, # folder to create
     print(f'{out_dir}: {preset}, {n_subjects} subjects (BIDS)')
 
 # %% ../nbs/95_cli.ipynb #055177c8
-COMMANDS = {f.__name__: f for f in (neurovit_synth, neurovit_prep, neurovit_train, neurovit_eval, neurovit_explain, neurovit_demo, neurovit_sweep, neurovit_pretrain, neurovit_generator, neurovit_generate, neurovit_robust)}
+COMMANDS = {
+    f.__name__: f
+    for f in (
+        neurovit_synth,
+        neurovit_prep,
+        neurovit_train,
+        neurovit_eval,
+        neurovit_explain,
+        neurovit_demo,
+        neurovit_sweep,
+        neurovit_pretrain,
+        neurovit_generator,
+        neurovit_generate,
+        neurovit_robust,
+    )
+}
 
 def main(argv:list[str]|None=None, # COMMAND and its options (default: the command line)
         ):

@@ -31,12 +31,16 @@ def get_device(device:str|torch.device='auto', # 'auto' picks cuda, then mps, th
     "Return the torch device to compute on."
     if isinstance(device, torch.device): return device
     if device != 'auto':
-        try: dev = torch.device(device)
-        except RuntimeError as e: raise ValueError(f"device: unknown device {device!r} (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')") from e
-        if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device: {device!r} was asked for but CUDA is not available")
+        try:
+            dev = torch.device(device)
+        except RuntimeError as e:
+            raise ValueError(f"device: unknown device {device!r} (use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps')") from e
+        if dev.type == 'cuda' and not torch.cuda.is_available():
+            raise ValueError(f"device: {device!r} was asked for but CUDA is not available")
         return dev
     if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #300a56e6
@@ -156,7 +160,8 @@ def _check_type(name, tp, v):
         if not isinstance(v, dict): raise ConfigError(f'{name}: expected a mapping, got {v!r}')
         return dict(v)
     if tp is float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)): raise ConfigError(f'{name}: expected a number, got {v!r}')
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f'{name}: expected a number, got {v!r}')
         return float(v)
     if tp is int:
         if isinstance(v, bool) or not isinstance(v, int):
@@ -179,7 +184,12 @@ class Config:
     "Base dataclass for configs: type-checked, validated, and round-tripped through JSON."
     def __post_init__(self):
         hints = typing.get_type_hints(type(self))
-        for f in fields(self): setattr(self, f.name, _check_type(f'{type(self).__name__}.{f.name}', hints.get(f.name, typing.Any), getattr(self, f.name)))
+        for f in fields(self):
+            setattr(
+                self,
+                f.name,
+                _check_type(f'{type(self).__name__}.{f.name}', hints.get(f.name, typing.Any), getattr(self, f.name)),
+            )
         self.validate()
 
     def validate(self):

@@ -37,14 +37,16 @@ def predict_cohort(model:torch.nn.Module, # classifier returning logits (B, num_
     "Predict the positive-class probability of every image of a cohort."
     df = df.reset_index(drop=True)
     dl = DataLoader(VolumeDataset(df, cache, label_col='label'), batch_size=bs, shuffle=False, num_workers=num_workers)
-    probs = predict(model, dl, device=device, progress=progress)['probs']      # (N, num_classes)
-    if probs.shape[1] != 2: raise ValueError(f'the model has {probs.shape[1]} outputs; evaluation covers binary tasks (2 outputs)')
+    probs = predict(model, dl, device=device, progress=progress)['probs']  # (N, num_classes)
+    if probs.shape[1] != 2:
+        raise ValueError(f'the model has {probs.shape[1]} outputs; evaluation covers binary tasks (2 outputs)')
     return df.assign(prob=probs[:, -1].astype(float))
 
 # %% ../nbs/30_evaluate.ipynb #860c03c3
 def compare_predictions(a, # predictions of model A: table, CSV, or run/evaluation folder
                         b, # predictions of model B on the same subjects
-                        split:str|None=None, # restrict both to this split (e.g. 'test' for two runs with the same splits)
+                        # restrict both to this split (e.g. 'test' for two runs with the same splits)
+                        split:str|None=None,
                         names:tuple=('A', 'B'), # model names for messages
                        ) -> dict: # DeLong result (auc1, auc2, diff, se, lo, hi, z, p_value) plus n_subjects
     "DeLong test between two models on the subjects both were evaluated on (one prediction per subject)."
@@ -52,10 +54,18 @@ def compare_predictions(a, # predictions of model A: table, CSV, or run/evaluati
     keys = ['subject', 'label']  # a subject whose label changes between sessions has one row per label
     both = pa[keys + ['prob']].merge(pb[keys + ['prob']], on=keys, suffixes=('_a', '_b'))
     bad = sorted((set(pa.subject) & set(pb.subject)) - set(both.subject))
-    if bad: raise ValueError(f'{names[0]} and {names[1]} disagree on the label of {len(bad)} subject(s), e.g. {bad[:3]}: not the same test set')
+    if bad:
+        raise ValueError(
+            f'{names[0]} and {names[1]} disagree on the label of {len(bad)} subject(s), e.g. {bad[:3]}: not the same test set'
+        )
     if len(both) < len(pa) or len(both) < len(pb):
-        _log.warning(f'comparing on the {len(both)} subject(s) common to {names[0]} ({len(pa)}) and {names[1]} ({len(pb)})')
-    return {**delong_test(both.label.values, both.prob_a.values, both.prob_b.values), 'n_subjects': int(both.subject.nunique())}
+        _log.warning(
+            f'comparing on the {len(both)} subject(s) common to {names[0]} ({len(pa)}) and {names[1]} ({len(pb)})'
+        )
+    return {
+        **delong_test(both.label.values, both.prob_a.values, both.prob_b.values),
+        'n_subjects': int(both.subject.nunique()),
+    }
 
 # %% ../nbs/30_evaluate.ipynb #abde41c9
 def _subject_curve(preds:pd.DataFrame) -> tuple:
@@ -79,17 +89,21 @@ def write_eval_report(path:str|Path, # the report.html to write
              f"- {m['n_images']} images of {m['n_subjects']} subjects ({m['n_pos']} {classes[1]}); "
              f"metrics on one prediction per subject, 95% intervals from {result['n_boot']} subject-level bootstrap resamples",
              ]
-    if result.get('n_excluded'): notes[-1] += f"\n- {result['n_excluded']} images were outside the task's classes (listed below)"
+    if result.get('n_excluded'):
+        notes[-1] += f"\n- {result['n_excluded']} images were outside the task's classes (listed below)"
     if result.get('n_seen_in_training'):
         notes.append(f"**Warning:** {result['n_seen_in_training']} of these images were used to train or select the model: "
                      'the metrics are not those of an independent cohort.')
     table = {name: m}
-    if reference: table = {f'run {k}': v for k, v in reference.items() if k in ('val', 'test') and isinstance(v, dict)} | table
+    if reference:
+        table = {f'run {k}': v for k, v in reference.items() if k in ('val', 'test') and isinstance(v, dict)} | table
     curves = {name: _subject_curve(preds)}
-    if reference_preds is not None and len(reference_preds): curves = {'run test': _subject_curve(reference_preds)} | curves
+    if reference_preds is not None and len(reference_preds):
+        curves = {'run test': _subject_curve(reference_preds)} | curves
     y, p, _ = curves[name]
     curves = {k: c for k, c in curves.items() if len(set(c[0].tolist())) == 2}  # a ROC curve needs both classes
-    known = {name: m['auc'], 'run test': (reference or {}).get('test', {}).get('auc')}  # the legend repeats the table's intervals
+    # the legend repeats the table's intervals
+    known = {name: m['auc'], 'run test': (reference or {}).get('test', {}).get('auc')}
     roc = (roc_figure(curves, n_boot=result['n_boot'], seed=result.get('seed', 0), aucs={k: v for k, v in known.items() if v})
            if curves else 'No ROC curve: the cohort has a single class.')
     sections = [('Summary', '\n\n'.join(notes)), ('Metrics', table), ('ROC curve', roc),
@@ -104,12 +118,19 @@ def _resolve_task(run_task, # the run's task: a Task, a preset name or a dict
                   task:str|Task|None, column:str|None) -> Task:
     "The task to evaluate: the run's, or another one with as many classes, optionally read from another column."
     base = task_from_config(run_task) if isinstance(run_task, dict) else get_task(run_task)
-    if task is None: t = get_task(base, column=column)
-    elif isinstance(task, str) and task not in TASKS: t = get_task(task, classes=base.classes, aliases=base.aliases, column=column)  # a column holding the run's classes
+    if task is None:
+        t = get_task(base, column=column)
+    elif isinstance(task, str) and task not in TASKS:
+        t = get_task(
+            task, classes=base.classes, aliases=base.aliases, column=column
+        )  # a column holding the run's classes
     else: t = get_task(task, column=column)
-    if len(t.classes) != 2: raise ValueError(f'task {t.name!r}: evaluation covers binary tasks, got classes {t.classes}')
-    if len(t.classes) != len(base.classes): raise ValueError(f'task {t.name!r} has {len(t.classes)} classes but the run was trained on {base.classes}')
-    if t.name != base.name: _log.warning(f'evaluating a model trained for {base.name!r} {base.classes} on task {t.name!r} {t.classes}')
+    if len(t.classes) != 2:
+        raise ValueError(f'task {t.name!r}: evaluation covers binary tasks, got classes {t.classes}')
+    if len(t.classes) != len(base.classes):
+        raise ValueError(f'task {t.name!r} has {len(t.classes)} classes but the run was trained on {base.classes}')
+    if t.name != base.name:
+        _log.warning(f'evaluating a model trained for {base.name!r} {base.classes} on task {t.name!r} {t.classes}')
     return t
 
 def _dataset_name(data:str|Path) -> str:
@@ -126,20 +147,26 @@ def _seen_in_training(df:pd.DataFrame, splits:pd.DataFrame|None) -> int:
 def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
                  data:str|Path, # the cohort to evaluate on: a BIDS folder or a CSV/TSV manifest
                  task:str|Task|None=None, # the run's task by default; or a preset / column with the same classes count
-                 column:str|None=None, # read the labels from this column of the cohort (e.g. 'dx' instead of 'diagnosis')
+                 # read the labels from this column of the cohort (e.g. 'dx' instead of 'diagnosis')
+                 column:str|None=None,
                  out:str|Path|None=None, # output folder; default `run_dir/eval/<dataset name>`
                  which:str='best', # checkpoint to evaluate: 'best' or 'last'
                  name:str|None=None, # dataset name used in the outputs; default the folder or file name of `data`
-                 cache_dir:str|Path|None=None, # preprocessed-volume cache; default the run's own (its config.json `cache_dir`)
+                 # preprocessed-volume cache; default the run's own (its config.json `cache_dir`)
+                 cache_dir:str|Path|None=None,
                  n_boot:int=1000, # bootstrap resamples for the confidence intervals
                  seed:int=0, # bootstrap seed
-                 threshold:float|None=None, # decision threshold for sensitivity, specificity, F1 and balanced accuracy; None: the run's own (chosen on its validation subjects), else 0.5
+                 # decision threshold for sensitivity, specificity, F1 and balanced accuracy; None: the run's own
+                 # (chosen on its validation subjects), else 0.5
+                 threshold:float|None=None,
                  bs:int=4, # volumes per batch
                  device:str='auto', # where to run the model
                  num_workers:int=0, # worker processes for preprocessing and loading
-                 on_error:str='raise', # an unreadable image stops the evaluation ('raise') or is left out and listed ('skip')
+                 # an unreadable image stops the evaluation ('raise') or is left out and listed ('skip')
+                 on_error:str='raise',
                  overwrite:bool=False, # replace an existing evaluation in `out`
-                 manifest_cols:dict|None=None, # a manifest's column names: `path_col`, `subject_col`, `session_col`, `site_col`
+                 # a manifest's column names: `path_col`, `subject_col`, `session_col`, `site_col`
+                 manifest_cols:dict|None=None,
                  progress:bool=False, # show progress bars
                 ) -> dict: # the content of `out/metrics.json`
     "Evaluate a trained run on another cohort; write metrics.json, predictions.csv and report.html."
@@ -149,26 +176,42 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
     p, ran = RunPaths(out), RunPaths(run_dir)
     with RunLock(out):  # one process writes an evaluation folder at a time
         if p.metrics.exists() and not overwrite:
-            raise FileExistsError(f'{out}: already holds an evaluation (metrics.json); pass overwrite=True (--overwrite) to replace it')
+            raise FileExistsError(
+                f'{out}: already holds an evaluation (metrics.json); pass overwrite=True (--overwrite) to replace it'
+            )
         run = load_run(run_dir, which=which, device=get_device(device))
         task = _resolve_task(run.task, task, column)
-        cohort = load_cohort(data, **(manifest_cols or {})) if manifest_cols and not Path(data).expanduser().is_dir() else load_cohort(data)
+        cohort = (
+            load_cohort(data, **(manifest_cols or {}))
+            if manifest_cols and not Path(data).expanduser().is_dir()
+            else load_cohort(data)
+        )
         if task.column not in cohort.columns:
-            raise ValueError(f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column')
+            raise ValueError(
+                f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column'
+            )
         cohort = apply_task(cohort, task)
         if not len(cohort): raise ValueError(f'{data}: no image has a {task.column!r} among {list(task.classes)}')
         excluded = list(cohort.attrs.get('excluded', []))
         df = mark_external(cohort, name)
         seen = _seen_in_training(df, run.splits)
         if seen: _log.warning(f'{seen} image(s) of {name} were in the training or validation split of {run_dir}')
-        cache = run.cache if cache_dir is None else VolumeCache(cache_dir, run.prep)  # the run's preprocessing, and by default its cache
-        try: cache.root.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise ValueError(f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)') from None
+        # the run's preprocessing, and by default its cache
+        cache = run.cache if cache_dir is None else VolumeCache(cache_dir, run.prep)
+        try:
+            cache.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ValueError(
+                f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)'
+            ) from None
         built = cache.build(df.path.tolist(), n_workers=num_workers, on_error=on_error, progress=progress)
         bad = built[built.status == 'skipped']
         if len(bad):  # only with on_error='skip': listed with the images outside the task
             reason = dict(zip(bad.path, bad.reason))
-            excluded += [dict(path=r.path, subject=r.subject, session=r.session, reason=reason[r.path]) for r in df[df.path.isin(reason)].itertuples()]
+            excluded += [
+                dict(path=r.path, subject=r.subject, session=r.session, reason=reason[r.path])
+                for r in df[df.path.isin(reason)].itertuples()
+            ]
             df = df[~df.path.isin(reason)].reset_index(drop=True)
             if not len(df): raise ValueError(f'{data}: no image could be preprocessed')
         preds = predict_cohort(run.model, df, cache, bs=bs, device=device, num_workers=num_workers, progress=progress)

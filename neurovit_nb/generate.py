@@ -48,15 +48,28 @@ def load_generator(generator_dir:str|Path, # a folder written by `train_generato
     "Rebuild a trained generator from its run folder (weights loaded with `weights_only=True`)."
     d = Path(generator_dir)
     if not RunPaths(d).is_run() or load_json(RunPaths(d).config).get('kind') != 'generator':
-        raise FileNotFoundError(f'{d}: not a generator run folder (no config.json of kind "generator"); train one with train_generator')
+        raise FileNotFoundError(
+            f'{d}: not a generator run folder (no config.json of kind "generator"); train one with train_generator'
+        )
     missing = [f for f in ('ae', 'ldm') if not RunPaths(d).checkpoint(f).exists()]
-    if missing: raise FileNotFoundError(f'{d}: training is not finished (no checkpoints/{missing[0]}.pt); resume it with train_generator(..., resume=True)')
+    if missing:
+        raise FileNotFoundError(
+            f'{d}: training is not finished (no checkpoints/{missing[0]}.pt); resume it with train_generator(..., resume=True)'
+        )
     cfg, dev = load_json(RunPaths(d).config), get_device(device)
     ae_cfg, ldm_cfg = AEConfig.from_dict(cfg['ae']), LDMConfig.from_dict(cfg['ldm'])
     ae, unet = build_autoencoder(ae_cfg), build_unet(ldm_cfg, ae_cfg)
     ae.load_state_dict(load_checkpoint(RunPaths(d).checkpoint('ae'))['model'])
     ck = load_checkpoint(RunPaths(d).checkpoint('ldm')); unet.load_state_dict(ck['model'])
-    return Generator(ae.to(dev).eval(), unet.to(dev).eval(), ae_cfg, ldm_cfg, float(ck['scale_factor']), cfg, load_splits(d/'splits.csv'))
+    return Generator(
+        ae.to(dev).eval(),
+        unet.to(dev).eval(),
+        ae_cfg,
+        ldm_cfg,
+        float(ck['scale_factor']),
+        cfg,
+        load_splits(d / 'splits.csv'),
+    )
 
 # %% ../nbs/31_generate.ipynb #ce5949cc
 def parse_conditions(s:str|None, # '' or None: copy the training cohort; 'copy'; or 'sex=F:0.5,M:0.5;diagnosis=AD:1;age=60:80'
@@ -67,19 +80,23 @@ def parse_conditions(s:str|None, # '' or None: copy the training cohort; 'copy';
     for part in str(s).split(';'):
         key, _, val = part.partition('=')
         key = key.strip()
-        if key not in ('sex', 'diagnosis', 'age') or not val: raise ConfigError(f"condition: {part!r} is not 'sex=...', 'diagnosis=...' or 'age=...'")
+        if key not in ('sex', 'diagnosis', 'age') or not val:
+            raise ConfigError(f"condition: {part!r} is not 'sex=...', 'diagnosis=...' or 'age=...'")
         try:
             if key == 'age': out[key] = [float(v) for v in val.split(':')] if ':' in val else float(val)
             else: out[key] = {k.strip(): float(p) for k, p in (kv.split(':') for kv in val.split(','))}
-        except ValueError: raise ConfigError(f"condition: cannot read {part!r}; write e.g. 'sex=F:0.5,M:0.5' or 'age=60:80'") from None
+        except ValueError:
+            raise ConfigError(f"condition: cannot read {part!r}; write e.g. 'sex=F:0.5,M:0.5' or 'age=60:80'") from None
     return out
 
 # %% ../nbs/31_generate.ipynb #c7ba3e6a
 def sample_conditions(cohort:pd.DataFrame, # training images with sex, age, diagnosis (and `split`: only 'train' rows are used)
                       n:int, # images to generate
                       seed:int=0, # seeds the draw
-                      conditions:str|dict|pd.DataFrame|None=None, # None or 'copy': the training cohort's joint distribution;
-                                                                  # dict: label proportions, e.g. {'sex': {'F': .5, 'M': .5}, 'diagnosis': {'AD': 1}, 'age': [60, 80]};
+                      # None or 'copy': the training cohort's joint distribution;
+                      conditions:str|dict|pd.DataFrame|None=None,
+                                                                  # dict: label proportions, e.g. {'sex': {'F': .5, 'M':
+                                                                  # .5}, 'diagnosis': {'AD': 1}, 'age': [60, 80]};
                                                                   # DataFrame: the n rows as given
                      ) -> pd.DataFrame: # n rows: sex, age, diagnosis
     "Draw the labels of `n` synthetic images, seeded."
@@ -93,7 +110,8 @@ def sample_conditions(cohort:pd.DataFrame, # training images with sex, age, diag
     rng = np.random.default_rng([seed, 1])
     rows = base.iloc[rng.integers(len(base), size=n)].reset_index(drop=True)  # 'copy': resample training images' labels
     if conditions in (None, 'copy'): return rows
-    if not isinstance(conditions, dict): raise ConfigError(f"conditions: expected None, 'copy', a dict of proportions or a table, got {conditions!r}")
+    if not isinstance(conditions, dict):
+        raise ConfigError(f"conditions: expected None, 'copy', a dict of proportions or a table, got {conditions!r}")
     unknown = set(conditions) - {'sex', 'diagnosis', 'age'}
     if unknown: raise ConfigError(f'conditions: unknown key(s) {sorted(unknown)}; use sex, diagnosis and age')
     for key, levels in (('sex', SEXES), ('diagnosis', DIAGNOSES)):
@@ -102,7 +120,8 @@ def sample_conditions(cohort:pd.DataFrame, # training images with sex, age, diag
         if set(p) - set(levels) or min(p.values()) < 0 or sum(p.values()) <= 0:
             raise ConfigError(f'conditions: {key} proportions {p} must be >= 0 over {levels}, not all 0')
         names = list(p); w = np.array([p[k] for k in names]); rows[key] = rng.choice(names, size=n, p=w / w.sum())
-    # the other labels come from training images that share the chosen ones (when any do), keeping e.g. age realistic for a diagnosis
+    # the other labels come from training images that share the chosen ones (when any do), keeping e.g. age realistic
+    # for a diagnosis
     fixed = [k for k in ('sex', 'diagnosis') if k in conditions]
     free = [k for k in ('sex', 'diagnosis', 'age') if k not in conditions]
     if fixed and free:
@@ -134,7 +153,8 @@ def sample_volumes(gen:Generator, # from `load_generator`
     dev = next(gen.unet.parameters()).device
     cond = condition_vector(labels.age, labels.sex, labels.diagnosis, gen.ldm_cfg).to(dev)
     shape = latent_shape(gen.ae_cfg)
-    z = torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(s)) for s in seeds]).to(dev)  # (B, C_z, d, h, w)
+    # (B, C_z, d, h, w)
+    z = torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(s)) for s in seeds]).to(dev)
     sched = build_scheduler(gen.ldm_cfg, 'ddim'); sched.set_timesteps(ddim_steps, device=dev)
     B = len(z)
     for t in sched.timesteps:
@@ -142,14 +162,16 @@ def sample_volumes(gen:Generator, # from `load_generator`
         if guidance == 1: eps = gen.unet(z, tt, cond)
         else:
             drop = torch.cat([torch.zeros(B, dtype=torch.bool), torch.ones(B, dtype=torch.bool)]).to(dev)
-            e_c, e_u = gen.unet(torch.cat([z, z]), torch.cat([tt, tt]), torch.cat([cond, cond]), drop).chunk(2)  # conditioned, null
+            # conditioned, null
+            e_c, e_u = gen.unet(torch.cat([z, z]), torch.cat([tt, tt]), torch.cat([cond, cond]), drop).chunk(2)
             eps = e_u + guidance * (e_c - e_u)
         z, _ = sched.step(eps, int(t), z)
     x = gen.ae.decode(z / gen.scale_factor)
     return x.clamp(0, 1).float().cpu().numpy()
 
 # %% ../nbs/31_generate.ipynb #0a20f1f8
-BACKGROUND = 10  # stored intensities (0-1000) below this are written as 0: the brain is the non-zero voxels, as in real inputs
+# stored intensities (0-1000) below this are written as 0: the brain is the non-zero voxels, as in real inputs
+BACKGROUND = 10
 
 def to_int16(vol:np.ndarray, # (D, H, W) in [0, 1]
             ) -> np.ndarray: # (D, H, W) int16 in 0..1000, background exactly 0
@@ -169,7 +191,8 @@ def _start(out:Path, request:dict, labels:pd.DataFrame, overwrite:bool) -> None:
     if out.exists() and any(out.iterdir()):
         same = rec.exists() and load_json(rec) == request
         if same and not overwrite: return
-        if not rec.exists(): raise FileExistsError(f'{out}: folder is not empty and is not a synthetic cohort; choose a new folder')
+        if not rec.exists():
+            raise FileExistsError(f'{out}: folder is not empty and is not a synthetic cohort; choose a new folder')
         if not overwrite: raise FileExistsError(f'{out}: holds a synthetic cohort made with other settings ({load_json(rec)}); '
                                                 'use a new folder, or overwrite=True (--overwrite) to replace it')
         shutil.rmtree(out)
@@ -196,7 +219,8 @@ def generate_cohort(generator_dir:str|Path, # a folder written by `train_generat
                     out:str|Path, # BIDS folder to write (an interrupted one with the same settings is continued)
                     n:int, # images (one subject, one session each)
                     seed:int=0, # seeds the labels and every image's noise: same seed and settings, same bytes
-                    conditions:str|dict|pd.DataFrame|None=None, # see `sample_conditions` (None: copy the training cohort)
+                    # see `sample_conditions` (None: copy the training cohort)
+                    conditions:str|dict|pd.DataFrame|None=None,
                     ddim_steps:int=50, # DDIM steps per image
                     guidance:float=3.0, # classifier-free guidance scale
                     bs:int=8, # images per batch
@@ -210,23 +234,36 @@ def generate_cohort(generator_dir:str|Path, # a folder written by `train_generat
     gen = load_generator(gdir, device)
     labels = sample_conditions(gen.cohort, n, seed, conditions)
     cond_rec = conditions.to_dict('list') if isinstance(conditions, pd.DataFrame) else conditions
-    request = dict(generator=str(gdir), n=n, seed=seed, conditions=cond_rec, ddim_steps=ddim_steps, guidance=guidance, bs=bs)
-    request = json.loads(json.dumps(request, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))  # as stored, for comparison
+    request = dict(
+        generator=str(gdir), n=n, seed=seed, conditions=cond_rec, ddim_steps=ddim_steps, guidance=guidance, bs=bs
+    )
+    # as stored, for comparison
+    request = json.loads(json.dumps(request, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
     _start(out, request, labels, overwrite)
     for t in out.glob('sub-*/**/.*.tmp*'): t.unlink()  # what an interrupted write left
     ids, affine = _subject_ids(n), gen.affine
     todo = [b for b in range(0, n, bs) if not all(_image_path(out, ids[i]).exists() for i in range(b, min(n, b + bs)))]
     t0, written = time.perf_counter(), 0
-    bar = tqdm(total=n, initial=n - sum(min(n, b + bs) - b for b in todo), desc='generating', unit='img', disable=not progress)
+    bar = tqdm(
+        total=n, initial=n - sum(min(n, b + bs) - b for b in todo), desc='generating', unit='img', disable=not progress
+    )
     for b in todo:  # fixed batches (b, b + bs): a resumed run computes exactly what the uninterrupted one would have
         idx = list(range(b, min(n, b + bs)))
         vols = sample_volumes(gen, labels.iloc[idx], [image_seed(seed, i) for i in idx], ddim_steps, guidance)
         for i, v in zip(idx, vols):
-            if not _image_path(out, ids[i]).exists(): _write_image(out, ids[i], labels.iloc[i], v[0], affine); written += 1
+            if not _image_path(out, ids[i]).exists():
+                _write_image(out, ids[i], labels.iloc[i], v[0], affine)
+                written += 1
         bar.update(len(idx))
     bar.close()
     dt = time.perf_counter() - t0
-    stats = dict(n=n, written=written, seconds=dt, volumes_per_s=written / dt if written else None, device=str(get_device(device)))
+    stats = dict(
+        n=n,
+        written=written,
+        seconds=dt,
+        volumes_per_s=written / dt if written else None,
+        device=str(get_device(device)),
+    )
     if written: save_json(stats, out/'code'/'generation_stats.json')
     return stats
 
@@ -254,7 +291,8 @@ def plot_samples(groups:dict[str, np.ndarray], # row title -> (N, 1, D, H, W) or
         vols = np.asarray(vols); vols = vols[:, 0] if vols.ndim == 5 else vols
         for j, ax in enumerate(axes[r]):
             ax.set_axis_off()
-            if j // 3 < len(vols): ax.imshow(_mid_slices(vols[j // 3])[j % 3], cmap='gray', origin='lower', vmin=0, vmax=1)
+            if j // 3 < len(vols):
+                ax.imshow(_mid_slices(vols[j // 3])[j % 3], cmap='gray', origin='lower', vmin=0, vmax=1)
         axes[r, 0].set_title(name, fontsize=7, loc='left')
     fig.subplots_adjust(wspace=0.02, hspace=0.25, left=0.01, right=0.99, top=0.9, bottom=0.01)
     return fig

@@ -43,7 +43,8 @@ def _voxel_logreg(X:np.ndarray, y:np.ndarray, downsample:int, C:float):
 
 def condition_auc(X_train:np.ndarray, y_train:np.ndarray, # real images (N, ...) and binary labels to learn from
                   X_gen:np.ndarray, y_gen:np.ndarray, # generated images and the labels they were asked for
-                  X_test:np.ndarray|None=None, y_test:np.ndarray|None=None, # held-out real images: the classifier's own AUC
+                  # held-out real images: the classifier's own AUC
+                  X_test:np.ndarray|None=None, y_test:np.ndarray|None=None,
                   downsample:int=2, # voxel block averaging before the classifier
                   C:float=0.01, # inverse L2 strength of the logistic regression
                   n_boot:int=1000, # bootstrap resamples (of images) for the 95 % intervals (0: none)
@@ -52,7 +53,8 @@ def condition_auc(X_train:np.ndarray, y_train:np.ndarray, # real images (N, ...)
     "Train a logistic regression on real images and score how well it recovers the requested labels of generated ones."
     prob, out = _voxel_logreg(X_train, y_train, downsample, C), {}
     for key, X, y in (('auc_generated', X_gen, y_gen), ('auc_real_test', X_test, y_test)):
-        if key == 'auc_real_test' and (X is None or len(set(np.asarray(y).tolist())) != 2): continue  # no held-out images, or one class only
+        # no held-out images, or one class only
+        if key == 'auc_real_test' and (X is None or len(set(np.asarray(y).tolist())) != 2): continue
         y, p = np.asarray(y).astype(int), prob(X)
         out[key] = float(roc_auc_score(y, p))
         if n_boot: a = bootstrap_metrics(y, p, n_boot=n_boot, seed=seed)['auc']; out[f'{key}_ci'] = [a['lo'], a['hi']]
@@ -65,11 +67,13 @@ def ms_ssim_diversity(vols:np.ndarray, # (N, 1, D, H, W) in [0, 1], each side >=
                      ) -> float: # mean MS-SSIM over pairs: lower is more diverse
     "Mean MS-SSIM (MONAI, 3 scales, 5-voxel kernel) between pairs of different images."
     x = torch.as_tensor(np.asarray(vols, np.float32))
-    if min(x.shape[2:]) < 20: raise ValueError(f'ms_ssim_diversity: each side must be >= 20 voxels for 3 scales, got {tuple(x.shape[2:])}')
+    if min(x.shape[2:]) < 20:
+        raise ValueError(f'ms_ssim_diversity: each side must be >= 20 voxels for 3 scales, got {tuple(x.shape[2:])}')
     rng = np.random.default_rng(seed)
     pairs = {tuple(sorted(rng.choice(len(x), 2, replace=False))) for _ in range(4 * n_pairs)}
     i, j = map(list, zip(*sorted(pairs)[:n_pairs]))
-    w = np.array([0.0448, 0.2856, 0.3001]); metric = MultiScaleSSIMMetric(spatial_dims=3, data_range=1.0, kernel_size=5, weights=tuple(w / w.sum()))
+    w = np.array([0.0448, 0.2856, 0.3001])
+    metric = MultiScaleSSIMMetric(spatial_dims=3, data_range=1.0, kernel_size=5, weights=tuple(w / w.sum()))
     return float(metric(x[i], x[j]).mean())
 
 # %% ../nbs/32_generate.quality.ipynb #177be045
@@ -78,7 +82,8 @@ def nearest_distances(queries:np.ndarray, # (N, ...) volumes
                       exclude_same:bool=False, # `queries` is `refs`: skip each image's own match
                      ) -> np.ndarray: # (N,) RMS voxel difference to the nearest reference
     "Distance from each query to its nearest reference image (root-mean-square voxel difference)."
-    q = torch.as_tensor(np.asarray(queries, np.float32)).flatten(1); r = torch.as_tensor(np.asarray(refs, np.float32)).flatten(1)
+    q = torch.as_tensor(np.asarray(queries, np.float32)).flatten(1)
+    r = torch.as_tensor(np.asarray(refs, np.float32)).flatten(1)
     d = torch.cdist(q, r) / q.shape[1] ** 0.5
     if exclude_same: d.fill_diagonal_(float('inf'))
     return d.min(1).values.numpy()
@@ -94,8 +99,10 @@ def memorisation_check(generated:np.ndarray, # (N, 1, D, H, W) samples
 
 # %% ../nbs/32_generate.quality.ipynb #956e1393
 def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and the 0/1 labels they were asked for: train on synthetic
-             X_train:np.ndarray, y_train:np.ndarray, # real training images and their 0/1 labels: train on real, the reference
-             X_test:np.ndarray, y_test:np.ndarray, # held-out real images and their 0/1 labels, scored by both classifiers
+             # real training images and their 0/1 labels: train on real, the reference
+             X_train:np.ndarray, y_train:np.ndarray,
+             # held-out real images and their 0/1 labels, scored by both classifiers
+             X_test:np.ndarray, y_test:np.ndarray,
              groups=None, # subject id of each test image: the bootstrap resamples subjects (None: images)
              downsample:int=2, # voxel block averaging before the classifier (as in `condition_auc`)
              C:float=0.01, # inverse L2 strength of the logistic regression (as in `condition_auc`)
@@ -105,15 +112,24 @@ def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and
     "Fit the `condition_auc` classifier once on generated and once on real training images; score both on held-out real images."
     ys = [np.asarray(y).astype(int) for y in (y_gen, y_train, y_test)]
     for name, y in zip(('y_gen', 'y_train', 'y_test'), ys):
-        if set(y.tolist()) != {0, 1}: raise ValueError(f'tstr_auc: {name} must hold both classes, 0 and 1; got {sorted(set(y.tolist()))}')
+        if set(y.tolist()) != {0, 1}:
+            raise ValueError(f'tstr_auc: {name} must hold both classes, 0 and 1; got {sorted(set(y.tolist()))}')
     y_gen, y_train, y_test = ys
     p_syn, p_real = (_voxel_logreg(X, y, downsample, C)(X_test) for X, y in ((X_gen, y_gen), (X_train, y_train)))
-    auc = lambda p: {k: v for k, v in bootstrap_metrics(y_test, p, groups, n_boot, seed)['auc'].items() if k != 'n_boot'}
+    auc = lambda p: {
+        k: v for k, v in bootstrap_metrics(y_test, p, groups, n_boot, seed)['auc'].items() if k != 'n_boot'
+    }
     out = dict(synthetic=auc(p_syn), real=auc(p_real))
     try:  # DeLong: paired, since both classifiers score the same test images
-        d = delong_test(y_test, p_syn, p_real); diff = dict(value=d['diff'], lo=d['lo'], hi=d['hi'], p_value=d['p_value'])
+        d = delong_test(y_test, p_syn, p_real)
+        diff = dict(value=d['diff'], lo=d['lo'], hi=d['hi'], p_value=d['p_value'])
     except ValueError:  # fewer than two test images of a class: the point difference only
-        diff = dict(value=out['synthetic']['value'] - out['real']['value'], lo=float('nan'), hi=float('nan'), p_value=float('nan'))
+        diff = dict(
+            value=out['synthetic']['value'] - out['real']['value'],
+            lo=float('nan'),
+            hi=float('nan'),
+            p_value=float('nan'),
+        )
     return dict(out, difference=diff, n_gen=len(y_gen), n_train=len(y_train), n_test=len(y_test))
 
 # %% ../nbs/32_generate.quality.ipynb #e414c553
@@ -126,17 +142,23 @@ def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILT
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
     spec = load_checkpoint(path).get('config', {}).get('model')
     if not isinstance(spec, dict) or 'name' not in spec:
-        raise ConfigError(f'{path}: the checkpoint holds no model spec (config["model"]); build the encoder yourself and pass the module')
+        raise ConfigError(
+            f'{path}: the checkpoint holds no model spec (config["model"]); build the encoder yourself and pass the module'
+        )
     return build_model({**spec, 'num_classes': 0}, pretrained=path).to(get_device(device)).eval()
 
 # %% ../nbs/32_generate.quality.ipynb #dd66676a
-_brain_zscore = NormalizeIntensity(nonzero=True, channel_wise=True)  # MONAI: z-score over the non-zero (brain) voxels, background stays 0, as `PrepConfig(intensity='zscore')` gives the encoders' inputs
+# MONAI: z-score over the non-zero (brain) voxels, background stays 0, as `PrepConfig(intensity='zscore')` gives the
+# encoders' inputs
+_brain_zscore = NormalizeIntensity(nonzero=True, channel_wise=True)
 
 @torch.no_grad()
 def encoder_features(vols:np.ndarray, # (N, 1, D, H, W) or (N, D, H, W) volumes, background 0
-                     encoder:nn.Module, # a module with `forward_features` -> (B, T, E) tokens, e.g. `load_encoder()` or any `ViT3d`
+                     # a module with `forward_features` -> (B, T, E) tokens, e.g. `load_encoder()` or any `ViT3d`
+                     encoder:nn.Module,
                      bs:int=8, # volumes per forward pass
-                     zscore:bool=True, # z-score each volume over its brain first (the built-in encoders were trained on such inputs)
+                     # z-score each volume over its brain first (the built-in encoders were trained on such inputs)
+                     zscore:bool=True,
                     ) -> np.ndarray: # (N, E) float32
     "Mean-pooled patch tokens (class token left out) of volumes resized to the encoder's `img_size`."
     x_all = torch.as_tensor(np.asarray(vols, np.float32))
@@ -148,8 +170,10 @@ def encoder_features(vols:np.ndarray, # (N, 1, D, H, W) or (N, D, H, W) volumes,
     out = []
     for i in range(0, len(x_all), bs):
         x = x_all[i:i + bs].to(dev)
-        if zscore: x = torch.stack([torch.as_tensor(_brain_zscore(v)) for v in x])  # per volume: the transform takes (C, D, H, W)
-        if tuple(x.shape[2:]) != size: x = F.interpolate(x, size=size, mode='trilinear', align_corners=False)  # (B, 1, *img_size)
+        # per volume: the transform takes (C, D, H, W)
+        if zscore: x = torch.stack([torch.as_tensor(_brain_zscore(v)) for v in x])
+        # (B, 1, *img_size)
+        if tuple(x.shape[2:]) != size: x = F.interpolate(x, size=size, mode='trilinear', align_corners=False)
         out.append(encoder.forward_features(x)[:, P:].mean(1).float().cpu())  # (B, E): mean over patch tokens
     encoder.train(was_training)
     return torch.cat(out).numpy()
@@ -160,8 +184,14 @@ def frechet_distance(real_feats:np.ndarray, # (N, E) features of real images
                     ) -> float:
     "Fréchet distance between Gaussians fitted to two feature sets, computed by MONAI's `FIDMetric`."
     a, b = (torch.as_tensor(np.asarray(f, np.float64)) for f in (real_feats, gen_feats))
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f'frechet_distance: need (N, E) and (M, E) features, got {tuple(a.shape)} and {tuple(b.shape)}')
-    if a.shape[1] < 2 or min(len(a), len(b)) < 2: raise ValueError(f'frechet_distance: need >= 2 features and >= 2 images per set, got {tuple(a.shape)} and {tuple(b.shape)}')
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f'frechet_distance: need (N, E) and (M, E) features, got {tuple(a.shape)} and {tuple(b.shape)}'
+        )
+    if a.shape[1] < 2 or min(len(a), len(b)) < 2:
+        raise ValueError(
+            f'frechet_distance: need >= 2 features and >= 2 images per set, got {tuple(a.shape)} and {tuple(b.shape)}'
+        )
     with contextlib.redirect_stdout(io.StringIO()):  # MONAI prints a line each time it regularises a singular covariance product
         return float(FIDMetric()(b, a))
 
@@ -176,16 +206,28 @@ def frechet_report(real_feats:np.ndarray, # (N, E) features of real images
     "Fréchet distance of generated to real features beside the distance between two halves of the real ones, at equal sizes."
     real, gen = np.asarray(real_feats, np.float64), np.asarray(gen_feats, np.float64)
     codes, subjects = pd.factorize(np.asarray(groups) if groups is not None else np.arange(len(real)))
-    if len(subjects) < 4: raise ValueError(f'frechet_report: need >= 4 real subjects to compare two halves, got {len(subjects)}')
+    if len(subjects) < 4:
+        raise ValueError(f'frechet_report: need >= 4 real subjects to compare two halves, got {len(subjects)}')
     rng, fg, fr = np.random.default_rng(seed), [], []
     for _ in range(n_splits):
         in_a = np.isin(codes, rng.permutation(len(subjects))[:len(subjects) // 2])
         A, B = real[in_a], real[~in_a]
-        G = gen[rng.choice(len(gen), min(len(B), len(gen)), replace=False)]  # as many generated as real in B: the same small-sample bias
+        # as many generated as real in B: the same small-sample bias
+        G = gen[rng.choice(len(gen), min(len(B), len(gen)), replace=False)]
         fr.append(frechet_distance(A, B)); fg.append(frechet_distance(A, G))
     fg, fr = np.array(fg), np.array(fr)
-    est = lambda v: dict(value=float(np.median(v)), **dict(zip(('lo', 'hi'), map(float, np.percentile(v, [50 * (1 - ci), 50 * (1 + ci)])))))
-    return dict(generated=est(fg), real_reference=est(fr), ratio=est(fg / fr), n_real=len(real), n_generated=len(gen), n_splits=n_splits)
+    est = lambda v: dict(
+        value=float(np.median(v)),
+        **dict(zip(('lo', 'hi'), map(float, np.percentile(v, [50 * (1 - ci), 50 * (1 + ci)])))),
+    )
+    return dict(
+        generated=est(fg),
+        real_reference=est(fr),
+        ratio=est(fg / fr),
+        n_real=len(real),
+        n_generated=len(gen),
+        n_splits=n_splits,
+    )
 
 # %% ../nbs/32_generate.quality.ipynb #5b88a466
 _PAIRS = {'sex': ('M', 'F'), 'diagnosis': ('AD', 'CN')}  # positive, negative class of each binary check
@@ -199,7 +241,9 @@ def _binary(df:pd.DataFrame, key:str) -> tuple[np.ndarray, np.ndarray]:
 def evaluate_generator(generator_dir:str|Path, # a trained generator
                        synth_dir:str|Path, # a cohort written by `generate_cohort` from it
                        n_pairs:int=50, # pairs for the MS-SSIM diversity
-                       encoder:nn.Module|str|Path|None='synth-mae-tiny', # Fréchet features: a module with `forward_features`, a name or path for `load_encoder`, or None (skip)
+                       # Fréchet features: a module with `forward_features`, a name or path for `load_encoder`, or None
+                       # (skip)
+                       encoder:nn.Module|str|Path|None='synth-mae-tiny',
                        n_boot:int=1000, # bootstrap resamples of the TSTR AUCs
                        n_splits:int=20, # random real halves for the Fréchet distance
                        seed:int=0, # seeds the bootstrap and the splits
@@ -215,7 +259,10 @@ def evaluate_generator(generator_dir:str|Path, # a trained generator
         (k_tr, y_tr), (k_g, y_g), (k_ho, y_ho) = _binary(tr, key), _binary(syn, key), _binary(ho, key)
         if len(set(y_tr)) < 2 or len(set(y_g)) < 2: continue  # nothing to learn or to score for this label
         res[key] = condition_auc(Xtr[k_tr], y_tr, Xg[k_g], y_g, Xho[k_ho], y_ho)
-        if len(set(y_ho)) == 2: res['tstr'][key] = tstr_auc(Xg[k_g], y_g, Xtr[k_tr], y_tr, Xho[k_ho], y_ho, ho.subject[k_ho].to_numpy(), n_boot=n_boot, seed=seed)
+        if len(set(y_ho)) == 2:
+            res['tstr'][key] = tstr_auc(
+                Xg[k_g], y_g, Xtr[k_tr], y_tr, Xho[k_ho], y_ho, ho.subject[k_ho].to_numpy(), n_boot=n_boot, seed=seed
+            )
     if encoder is not None:
         enc = load_encoder(encoder) if isinstance(encoder, (str, Path)) else encoder
         subjects = np.concatenate([tr.subject, ho.subject])  # the real halves split subjects

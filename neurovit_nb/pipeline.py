@@ -17,7 +17,8 @@ from .rundir import RunPaths
 __all__ = ['DEMO_RUN', 'DEMO_TRAIN', 'demo_configs', 'demo_run_dir', 'run_demo']
 
 # %% ../nbs/90_pipeline.ipynb #941296a8
-# the CPU defaults of `neurovit_train`, evaluated at the end of the schedule (19 validation subjects are too few to pick an epoch)
+# the CPU defaults of `neurovit_train`, evaluated at the end of the schedule (19 validation subjects are too few to pick
+# an epoch)
 DEMO_RUN = {**DEFAULTS['cpu']['run'], 'eval_checkpoint': 'last'}
 DEMO_TRAIN = dict(DEFAULTS['cpu']['train'])
 
@@ -27,7 +28,15 @@ def demo_configs(data:str|Path, # the synthetic BIDS folder
                 ) -> tuple[RunConfig, TrainConfig]:
     "The run and training settings of the demo."
     run_keys = RunConfig.__dataclass_fields__
-    run = RunConfig(**{**DEMO_RUN, 'data': str(data), 'task': task, 'device': 'cpu', **{k: v for k, v in overrides.items() if k in run_keys}})
+    run = RunConfig(
+        **{
+            **DEMO_RUN,
+            'data': str(data),
+            'task': task,
+            'device': 'cpu',
+            **{k: v for k, v in overrides.items() if k in run_keys},
+        }
+    )
     train = TrainConfig(**scale_warmup(DEMO_TRAIN, {k: v for k, v in overrides.items() if k not in run_keys}))
     return run, train
 
@@ -57,9 +66,13 @@ def run_demo(out:str|Path='runs/demo', # folder for the cohort (`data/`), the ca
     data = out/'data'
     if not (data/'participants.tsv').exists():
         log.info(f'writing a synthetic cohort of {n_subjects} subjects to {data}')
-        write_synthetic_bids(data, n_subjects=n_subjects, seed=seed, **({} if effect_size is None else {'effect_size': effect_size}))
+        write_synthetic_bids(
+            data, n_subjects=n_subjects, seed=seed, **({} if effect_size is None else {'effect_size': effect_size})
+        )
     run_cfg, train_cfg = demo_configs(data, task, **overrides)
     exists = RunPaths(run_dir).is_run()
-    metrics = train_run(run_cfg, train_cfg, run_dir, resume=exists and not overwrite, overwrite=overwrite, progress=progress)
+    metrics = train_run(
+        run_cfg, train_cfg, run_dir, resume=exists and not overwrite, overwrite=overwrite, progress=progress
+    )
     log.info(f'demo finished in {time.time() - t0:.0f} s')
     return metrics

@@ -23,7 +23,8 @@ class AugmentConfig(Config):
     scale: float = 0.1 # zoom factor per axis drawn uniformly in [1-scale, 1+scale]
     translate: float = 0.05 # largest shift per axis, as a fraction of the volume's extent
     p_affine: float = 0.8 # probability that a volume is warped
-    padding_mode: typing.Literal['zeros', 'border', 'reflection'] = 'border' # what `grid_sample` reads outside the volume
+    # what `grid_sample` reads outside the volume
+    padding_mode: typing.Literal['zeros', 'border', 'reflection'] = 'border'
     gamma: tuple[float, float] = (0.8, 1.25) # range of the contrast exponent, drawn log-uniformly
     p_gamma: float = 0.5 # probability of a gamma change
     bias_field: float = 0.3 # largest coefficient of the log bias field (0.3: intensities scaled by up to about e^±0.3)
@@ -45,13 +46,17 @@ class AugmentConfig(Config):
             if not 0 <= v <= 1: raise ConfigError(f'AugmentConfig.{name}: a probability must be in [0, 1], got {v}')
         for name in ('rotation', 'scale', 'translate', 'bias_field', 'noise_std', 'mixup_alpha', 'cutmix_alpha'):
             v = getattr(self, name)
-            if not (v >= 0 and math.isfinite(v)): raise ConfigError(f'AugmentConfig.{name}: must be a finite number >= 0, got {v}')
+            if not (v >= 0 and math.isfinite(v)):
+                raise ConfigError(f'AugmentConfig.{name}: must be a finite number >= 0, got {v}')
         if self.rotation > 180: raise ConfigError(f'AugmentConfig.rotation: degrees in [0, 180], got {self.rotation}')
-        if self.scale >= 1: raise ConfigError(f'AugmentConfig.scale: must be < 1 so zooms stay positive, got {self.scale}')
+        if self.scale >= 1:
+            raise ConfigError(f'AugmentConfig.scale: must be < 1 so zooms stay positive, got {self.scale}')
         lo, hi = self.gamma
         if not 0 < lo <= hi: raise ConfigError(f'AugmentConfig.gamma: need 0 < low <= high, got {self.gamma}')
-        if self.bias_grid < 2: raise ConfigError(f'AugmentConfig.bias_grid: need at least 2 control points, got {self.bias_grid}')
-        if self.lr_axis not in (0, 1, 2): raise ConfigError(f'AugmentConfig.lr_axis: a spatial axis 0, 1 or 2, got {self.lr_axis}')
+        if self.bias_grid < 2:
+            raise ConfigError(f'AugmentConfig.bias_grid: need at least 2 control points, got {self.bias_grid}')
+        if self.lr_axis not in (0, 1, 2):
+            raise ConfigError(f'AugmentConfig.lr_axis: a spatial axis 0, 1 or 2, got {self.lr_axis}')
 
     @property
     def mixes(self) -> bool:
@@ -65,7 +70,8 @@ def _rotation_matrices(angles:torch.Tensor, # (B, 3) radians about the D, H, W a
     c, s = torch.cos(angles), torch.sin(angles)
     one, zero = torch.ones_like(c[:, 0]), torch.zeros_like(c[:, 0])
     def mat(rows): return torch.stack([torch.stack(r, -1) for r in rows], -2)
-    # the angle about D turns the (H, W) plane = grid (x, y); about H turns (D, W) = (x, z); about W turns (D, H) = (y, z)
+    # the angle about D turns the (H, W) plane = grid (x, y); about H turns (D, W) = (x, z); about W turns (D, H) = (y,
+    # z)
     rot_d = mat([[c[:, 0], -s[:, 0], zero], [s[:, 0], c[:, 0], zero], [zero, zero, one]])
     rot_h = mat([[c[:, 1], zero, s[:, 1]], [zero, one, zero], [-s[:, 1], zero, c[:, 1]]])
     rot_w = mat([[one, zero, zero], [zero, c[:, 2], -s[:, 2]], [zero, s[:, 2], c[:, 2]]])
@@ -96,7 +102,8 @@ def affine_grid(theta:torch.Tensor, # (B, 3, 4) matrices from `affine_theta`
     "Sampling grid of an affine map, built by broadcasting the three axis terms instead of a per-voxel matmul."
     d, h, w = size
     xs, ys, zs = (_norm_coords(n, theta.device, theta.dtype) for n in (w, h, d))
-    grid = theta[:, None, None, None, :, 3] + zs[None, :, None, None, None] * theta[:, None, None, None, :, 2]  # (B, D, 1, 1, 3)
+    # (B, D, 1, 1, 3)
+    grid = theta[:, None, None, None, :, 3] + zs[None, :, None, None, None] * theta[:, None, None, None, :, 2]
     grid = grid + ys[None, None, :, None, None] * theta[:, None, None, None, :, 1]  # (B, D, H, 1, 3)
     return grid + xs[None, None, None, :, None] * theta[:, None, None, None, :, 0]  # (B, D, H, W, 3)
 
@@ -214,7 +221,8 @@ class BatchAugment(nn.Module):
         y = (x - lo).div_(rng)  # (B, C, D, H, W) in [0, 1]
         if do_gamma:
             sel = self._chosen(c.p_gamma, n, g, dev); touched |= sel
-            gam = torch.exp(self._uniform(math.log(c.gamma[0]), math.log(c.gamma[1]), (n,), g, dev) * sel)  # 1 where unselected
+            # 1 where unselected
+            gam = torch.exp(self._uniform(math.log(c.gamma[0]), math.log(c.gamma[1]), (n,), g, dev) * sel)
             y = y.clamp_(0, 1).pow_(gam[:, None, None, None, None])
         if do_bias:
             sel = self._chosen(c.p_bias, n, g, dev); touched |= sel
@@ -232,10 +240,15 @@ class BatchAugment(nn.Module):
 def _soft_labels(y:torch.Tensor, num_classes:int, device) -> torch.Tensor:
     "(B,) integer labels to one-hot floats; (B, num_classes) soft labels pass through as floats."
     if y.ndim == 2:
-        if y.shape[1] != num_classes: raise ValueError(f'mix_batch: soft labels have {y.shape[1]} columns, expected num_classes={num_classes}')
+        if y.shape[1] != num_classes:
+            raise ValueError(f'mix_batch: soft labels have {y.shape[1]} columns, expected num_classes={num_classes}')
         return y.float().to(device)
-    if y.ndim != 1 or y.is_floating_point(): raise ValueError(f'mix_batch: labels must be (B,) integers or (B, num_classes) probabilities, got {tuple(y.shape)} {y.dtype}')
-    if len(y) and (y.min() < 0 or y.max() >= num_classes): raise ValueError(f'mix_batch: labels must be in [0, {num_classes}), got {y.tolist()}')
+    if y.ndim != 1 or y.is_floating_point():
+        raise ValueError(
+            f'mix_batch: labels must be (B,) integers or (B, num_classes) probabilities, got {tuple(y.shape)} {y.dtype}'
+        )
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f'mix_batch: labels must be in [0, {num_classes}), got {y.tolist()}')
     return F.one_hot(y.long(), num_classes).float().to(device)
 
 # %% ../../nbs/05_data.augment.ipynb #7a56e450

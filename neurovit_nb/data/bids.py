@@ -147,7 +147,9 @@ def validate_bids(root:str|Path, # a BIDS folder
     "Run the official BIDS validator on `root` and return its errors and warnings as a table."
     command = command or find_bids_validator()
     if command is None:
-        raise FileNotFoundError('bids-validator: not found; install it with `npm install -g bids-validator@1.15.0` (needs Node.js)')
+        raise FileNotFoundError(
+            'bids-validator: not found; install it with `npm install -g bids-validator@1.15.0` (needs Node.js)'
+        )
     r = subprocess.run([*command, '--json', str(root)], capture_output=True, text=True, timeout=timeout)
     try: out = json.loads(r.stdout[r.stdout.index('{'):])
     except ValueError:

@@ -26,7 +26,8 @@ def _read_tsv(path:Path, id_col:str) -> pd.DataFrame:
     except Exception as e: raise ValueError(f'{path}: cannot be read as a tab-separated table ({e})') from e
     if id_col not in df.columns:
         raise ValueError(f'{path}: no {id_col!r} column (columns are {list(df.columns)}); is it tab-separated?')
-    if df[id_col].isna().any(): raise ValueError(f'{path}: empty {id_col!r} in row(s) {list(np.flatnonzero(df[id_col].isna()) + 2)}')
+    if df[id_col].isna().any():
+        raise ValueError(f'{path}: empty {id_col!r} in row(s) {list(np.flatnonzero(df[id_col].isna()) + 2)}')
     # BIDS ids carry their entity prefix; some tables drop it ('01' for 'sub-01'): put it back so the merge finds them
     prefix = {'participant_id': 'sub-', 'session_id': 'ses-'}.get(id_col)
     if prefix: df[id_col] = [v if v.startswith(prefix) else prefix + v for v in df[id_col].str.strip()]
@@ -40,7 +41,8 @@ def _merge_session_labels(img:pd.DataFrame, root:Path) -> pd.DataFrame:
     tabs = []
     for sub in sorted(img.loc[img.session != '', 'subject'].unique()):
         p = root/sub/f'{sub}_sessions.tsv'
-        if p.exists(): tabs.append(_read_tsv(p, 'session_id').assign(subject=sub).rename(columns={'session_id': 'session'}))
+        if p.exists():
+            tabs.append(_read_tsv(p, 'session_id').assign(subject=sub).rename(columns={'session_id': 'session'}))
     if not tabs: return img
     ses = pd.concat(tabs, ignore_index=True)
     out = img.merge(ses, on=['subject', 'session'], how='left', suffixes=('', '__ses'))
@@ -73,7 +75,10 @@ def read_bids(root:str|Path, # BIDS dataset folder (with `participants.tsv` and 
     if part_path.exists():
         part = _read_tsv(part_path, 'participant_id').rename(columns={'participant_id': 'subject'})
         unknown = sorted(set(img.subject) - set(part.subject))
-        if unknown: _log.warning(f'{part_path.name}: {len(unknown)} subject(s) with images are not listed (their labels are missing): {unknown[:5]}')
+        if unknown:
+            _log.warning(
+                f'{part_path.name}: {len(unknown)} subject(s) with images are not listed (their labels are missing): {unknown[:5]}'
+            )
         no_img = sorted(set(part.subject) - set(img.subject))
         if no_img: _log.info(f'{part_path.name}: {len(no_img)} listed subject(s) have no {suffix} image: {no_img[:5]}')
         img = img.merge(part, on='subject', how='left')
@@ -101,12 +106,19 @@ def read_manifest(path:str|Path, # CSV (comma) or TSV (tab) file, one row per im
         num = pd.to_numeric(df[c], errors='coerce')
         if num.notna().sum() == df[c].notna().sum(): df[c] = num
     for role, c in [('path_col', path_col), ('subject_col', subject_col), ('session_col', session_col), ('site_col', site_col)]:
-        if c is not None and c not in df.columns: raise ValueError(f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)}); name the right one with {role}=... (--{role} on the command line)')
+        if c is not None and c not in df.columns:
+            raise ValueError(
+                f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)}); name the right one with {role}=... (--{role} on the command line)'
+            )
     for c in (path_col, subject_col):
-        if df[c].isna().any(): raise ValueError(f'{path}: empty {c!r} in row(s) {list(np.flatnonzero(df[c].isna()) + 2)[:10]}')
+        if df[c].isna().any():
+            raise ValueError(f'{path}: empty {c!r} in row(s) {list(np.flatnonzero(df[c].isna()) + 2)[:10]}')
     df = df.rename(columns={path_col: 'path', subject_col: 'subject', **({session_col: 'session'} if session_col else {}),
                             **({site_col: 'site'} if site_col else {})})
-    df['path'] = [str(p if p.is_absolute() else (path.parent/p).absolute()) for p in map(lambda s: Path(str(s)).expanduser(), df['path'])]
+    df['path'] = [
+        str(p if p.is_absolute() else (path.parent / p).absolute())
+        for p in map(lambda s: Path(str(s)).expanduser(), df['path'])
+    ]
     df['session'] = df['session'].fillna('').astype(str) if session_col else ''
     dup = df.path[df.path.duplicated()].tolist()
     if dup: raise ValueError(f'{path}: image listed more than once: {dup[:3]}')
@@ -167,10 +179,12 @@ def get_task(name_or_column:str|Task, # a preset name ('sex', 'ad', 'ad_mci'), a
     "Return a preset task, or build one for any column and class list."
     if isinstance(name_or_column, Task): base = name_or_column
     elif name_or_column in TASKS: base = TASKS[name_or_column]
-    elif classes is None: raise ValueError(f'task {name_or_column!r}: not a preset ({sorted(TASKS)}); give `classes` for a custom column')
+    elif classes is None:
+        raise ValueError(f'task {name_or_column!r}: not a preset ({sorted(TASKS)}); give `classes` for a custom column')
     else: base = Task(name_or_column, name_or_column, tuple(classes))
     classes = tuple(str(c) for c in (classes if classes is not None else base.classes))
-    if len(classes) < 2 or len(set(classes)) != len(classes): raise ValueError(f'task {base.name!r}: classes must be >= 2 distinct names, got {classes}')
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise ValueError(f'task {base.name!r}: classes must be >= 2 distinct names, got {classes}')
     return Task(base.name, column or base.column, classes, {**base.aliases, **(aliases or {})})
 
 # %% ../../nbs/03_data.cohort.ipynb #fa50b1d3
@@ -179,20 +193,29 @@ def apply_task(df:pd.DataFrame, # cohort table
               ) -> pd.DataFrame: # rows within the task's classes, with an integer `label`; the rest in `.attrs['excluded']`
     "Add an integer `label` column for `task`, reporting (never silently dropping) rows outside its classes."
     task = get_task(task) if isinstance(task, str) else task
-    if task.column not in df.columns: raise ValueError(f'task {task.name!r}: the cohort has no {task.column!r} column (columns are {list(df.columns)})')
+    if task.column not in df.columns:
+        raise ValueError(
+            f'task {task.name!r}: the cohort has no {task.column!r} column (columns are {list(df.columns)})'
+        )
     names = df[task.column].map(task.normalize)
     keep = names.isin(task.classes)
     out = df[keep].copy()
     out['label'] = names[keep].map({c: i for i, c in enumerate(task.classes)}).astype('int64')
     out = out.reset_index(drop=True)
     dropped = df[~keep]
-    reasons = [f'missing {task.column}' if pd.isna(n) else f'{task.column}={n!r} not in {list(task.classes)}' for n in names[~keep]]
+    reasons = [
+        f'missing {task.column}' if pd.isna(n) else f'{task.column}={n!r} not in {list(task.classes)}'
+        for n in names[~keep]
+    ]
     out.attrs = {'task': task.name, 'classes': list(task.classes),
                  'excluded': [dict(path=r.path, subject=r.subject, session=r.session, reason=why)
                               for r, why in zip(dropped.itertuples(), reasons)]}
     if len(dropped):
         counts = pd.Series(reasons).value_counts()
-        _log.warning(f'task {task.name}: excluded {len(dropped)} of {len(df)} image(s): ' + '; '.join(f'{k} ({v})' for k, v in counts.items()))
+        _log.warning(
+            f'task {task.name}: excluded {len(dropped)} of {len(df)} image(s): '
+            + '; '.join(f'{k} ({v})' for k, v in counts.items())
+        )
     return out
 
 # %% ../../nbs/03_data.cohort.ipynb #53185c89
@@ -200,12 +223,15 @@ def _subject_table(df:pd.DataFrame, stratify_col:str|None, group_col:str|None) -
     "One row per subject: its stratification label and its group (connected through shared groups)."
     if 'subject' not in df.columns: raise ValueError(f"splits need a 'subject' column (columns are {list(df.columns)})")
     for c in (stratify_col, group_col):
-        if c is not None and c not in df.columns: raise ValueError(f'splits: no {c!r} column (columns are {list(df.columns)})')
-        if c is not None and df[c].isna().any(): raise ValueError(f'splits: {int(df[c].isna().sum())} row(s) have no {c!r}')
+        if c is not None and c not in df.columns:
+            raise ValueError(f'splits: no {c!r} column (columns are {list(df.columns)})')
+        if c is not None and df[c].isna().any():
+            raise ValueError(f'splits: {int(df[c].isna().sum())} row(s) have no {c!r}')
     subs = pd.DataFrame(index=pd.Index(sorted(df.subject.astype(str).unique()), name='subject'))
     if stratify_col is None: subs['strat'] = 0
     else:
-        # most frequent label per subject; ties go to the highest label (value_counts sorts by count, then we break ties)
+        # most frequent label per subject; ties go to the highest label (value_counts sorts by count, then we break
+        # ties)
         def _mode(s): vc = s.value_counts(); return max(vc.index[vc == vc.max()])
         subs['strat'] = df.groupby(df.subject.astype(str))[stratify_col].agg(_mode)
     if group_col is None: subs['group'] = np.arange(len(subs)); return subs
@@ -236,10 +262,16 @@ def _fold_of(subs:pd.DataFrame, k:int, seed:int, what:str='folds') -> np.ndarray
     "Fold index (0..k-1) of each subject row, stratified on `strat`, with whole groups in one fold."
     n_groups = subs.group.nunique()
     if k < 2: raise ValueError(f'splits: need at least 2 folds, got {k}')
-    if n_groups < k: raise ValueError(f'splits: {n_groups} subject group(s) cannot fill {k} folds; use fewer folds or larger fractions')
+    if n_groups < k:
+        raise ValueError(
+            f'splits: {n_groups} subject group(s) cannot fill {k} folds; use fewer folds or larger fractions'
+        )
     counts = _class_counts(subs)
-    if min(counts.values()) < k:  # scikit-learn would fail ("n_splits=k cannot be greater than ...") or leave a fold without a class
-        raise ValueError(f'splits: {what} need at least {k} subjects in every class, one per fold of {k}; the classes have {counts} subjects')
+    # scikit-learn would fail ("n_splits=k cannot be greater than ...") or leave a fold without a class
+    if min(counts.values()) < k:
+        raise ValueError(
+            f'splits: {what} need at least {k} subjects in every class, one per fold of {k}; the classes have {counts} subjects'
+        )
     fold = np.full(len(subs), -1)
     skf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     for i, (_, idx) in enumerate(skf.split(np.zeros(len(subs)), subs.strat.values, subs.group.values)): fold[idx] = i
@@ -254,14 +286,21 @@ def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subjec
                 stratify_col:str|None='label', # subject-level stratification column; `None` for none
                ) -> pd.DataFrame: # copy of `df` with a `split` column in {'train','val','test'} (rows already 'external' stay so)
     "Split a cohort by subject into train/val/test, stratified and seeded, optionally keeping groups together."
-    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1): raise ValueError(f'splits: need 0 <= val, test and val + test < 1, got val={val}, test={test}')
+    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
+        raise ValueError(f'splits: need 0 <= val, test and val + test < 1, got val={val}, test={test}')
     if stratify_col is not None and stratify_col not in df.columns:
-        raise ValueError(f'splits: no {stratify_col!r} column to stratify on; apply a task first or pass stratify_col=None')
+        raise ValueError(
+            f'splits: no {stratify_col!r} column to stratify on; apply a task first or pass stratify_col=None'
+        )
     external = df.split.eq('external').to_numpy() if 'split' in df.columns else np.zeros(len(df), bool)
     subs = _subject_table(df[~external], stratify_col, group_col)
     need, counts = _need_per_class(test, val), _class_counts(subs)
     if min(counts.values()) < need:
-        col = f'{stratify_col!r} class' if stratify_col is not None else 'class (all subjects are one class with stratify_col=None)'
+        col = (
+            f'{stratify_col!r} class'
+            if stratify_col is not None
+            else 'class (all subjects are one class with stratify_col=None)'
+        )
         raise ValueError(f'splits: val={val} and test={test} need at least {need} subjects in every {col} (the test set is one fold of '
                          f'{round(1/test) if test > 0 else 1}, the validation set one fold of {round((1-test)/val) if val > 0 else 1} of the rest); '
                          f'the classes have {counts} subjects. Use larger fractions, a larger cohort, or stratify_col=None')
@@ -311,7 +350,8 @@ def select_fold(df:pd.DataFrame, # table from `make_folds`
                ) -> pd.DataFrame: # copy with `split` = 'val' for that fold, 'train' for the others; held-out rows kept
     "Turn one cross-validation fold into the validation split."
     if 'fold' not in df.columns: raise ValueError("select_fold: no 'fold' column; call make_folds first")
-    if fold not in set(df.fold[df.fold >= 0]): raise ValueError(f'select_fold: fold {fold} not in {sorted(set(df.fold[df.fold >= 0]))}')
+    if fold not in set(df.fold[df.fold >= 0]):
+        raise ValueError(f'select_fold: fold {fold} not in {sorted(set(df.fold[df.fold >= 0]))}')
     out = df.copy()
     in_cv = out.fold >= 0
     out.loc[in_cv, 'split'] = np.where(out.fold[in_cv] == fold, 'val', 'train')
@@ -322,7 +362,8 @@ def save_splits(df:pd.DataFrame, # cohort table with `split` (and/or `fold`)
                 path:str|Path, # destination CSV
                ) -> Path:
     "Write the split table as CSV, atomically."
-    if 'split' not in df.columns and 'fold' not in df.columns: raise ValueError("save_splits: the table has no 'split' or 'fold' column")
+    if 'split' not in df.columns and 'fold' not in df.columns:
+        raise ValueError("save_splits: the table has no 'split' or 'fold' column")
     with atomic_write(path) as f: df.to_csv(f, index=False)
     return Path(path)
 

@@ -53,8 +53,11 @@ def _parse_header(path:Path, raw:bytes):
                 if len(raw) < size: raise NiftiError(path, f'truncated header ({len(raw)} of {size} bytes)')
                 magic = raw[344:348] if size == 348 else raw[4:8]
                 if magic[:3] == b'ni1' or magic[:3] == b'ni2':
-                    raise NiftiError(path, 'a two-file NIfTI (.hdr/.img) header; convert it to a single .nii or .nii.gz')
-                if magic[:3] not in (b'n+1', b'n+2'): raise NiftiError(path, f'not a NIfTI file (bad magic {bytes(magic)!r})')
+                    raise NiftiError(
+                        path, 'a two-file NIfTI (.hdr/.img) header; convert it to a single .nii or .nii.gz'
+                    )
+                if magic[:3] not in (b'n+1', b'n+2'):
+                    raise NiftiError(path, f'not a NIfTI file (bad magic {bytes(magic)!r})')
                 try: return klass.from_fileobj(io.BytesIO(raw[:size]), check=False)
                 except Exception as e: raise NiftiError(path, f'unreadable NIfTI header ({e})') from e
     raise NiftiError(path, 'not a NIfTI file (no NIfTI-1 or NIfTI-2 header found)')
@@ -70,7 +73,8 @@ def _gunzip(path:Path, keep:bool, limit:int|None=None, chunk:int=1<<20) -> tuple
                 while comp:
                     b = d.decompress(comp); n += len(b)
                     if keep: out += b
-                    if limit is not None and n > limit: raise NiftiError(path, f'gzip stream longer than the {limit:,} bytes the header allows')
+                    if limit is not None and n > limit:
+                        raise NiftiError(path, f'gzip stream longer than the {limit:,} bytes the header allows')
                     comp = d.unused_data if d.eof else b''
                     if d.eof and comp: d = zlib.decompressobj(wbits=31)  # a further gzip member
     except zlib.error as e: raise NiftiError(path, f'corrupt gzip stream ({e})') from e
@@ -92,22 +96,31 @@ def check_nifti_header(path:str|Path, # a .nii or .nii.gz file
     hdr = _parse_header(path, _read_head(path, gz))
     shape = tuple(int(s) for s in hdr.get_data_shape())
     if len(shape) < 3: raise NiftiError(path, f'not a 3D volume (shape {shape})')
-    if any(s > 1 for s in shape[3:]): raise NiftiError(path, f'a {len(shape)}D series of {int(np.prod(shape[3:]))} volumes (shape {shape}); give one 3D volume')
+    if any(s > 1 for s in shape[3:]):
+        raise NiftiError(
+            path, f'a {len(shape)}D series of {int(np.prod(shape[3:]))} volumes (shape {shape}); give one 3D volume'
+        )
     if any(s <= 0 for s in shape[:3]): raise NiftiError(path, f'empty image (shape {shape})')
-    if any(s > MAX_DIM for s in shape[:3]): raise NiftiError(path, f'implausible dimensions {shape[:3]} (more than {MAX_DIM} voxels on an axis; corrupt header?)')
+    if any(s > MAX_DIM for s in shape[:3]):
+        raise NiftiError(
+            path, f'implausible dimensions {shape[:3]} (more than {MAX_DIM} voxels on an axis; corrupt header?)'
+        )
     n_vox = int(np.prod(shape[:3], dtype=np.int64))
-    if n_vox > MAX_VOXELS: raise NiftiError(path, f'implausible size {shape[:3]} = {n_vox:,} voxels (limit {MAX_VOXELS:,})')
+    if n_vox > MAX_VOXELS:
+        raise NiftiError(path, f'implausible size {shape[:3]} = {n_vox:,} voxels (limit {MAX_VOXELS:,})')
     zooms = tuple(float(z) for z in hdr['pixdim'][1:4])
     if not all(np.isfinite(z) and 0 < z <= MAX_ZOOM_MM for z in zooms):
         raise NiftiError(path, f'implausible voxel size {zooms} mm (each must be finite, > 0 and <= {MAX_ZOOM_MM})')
     try: dtype = hdr.get_data_dtype()
     except Exception as e: raise NiftiError(path, f'unsupported datatype code {int(hdr["datatype"])}') from e
-    if dtype.kind not in 'uifb' or dtype.fields is not None: raise NiftiError(path, f'unsupported voxel type {dtype} (need integers or floats)')
+    if dtype.kind not in 'uifb' or dtype.fields is not None:
+        raise NiftiError(path, f'unsupported voxel type {dtype} (need integers or floats)')
     expected = int(hdr.get_data_offset()) + n_vox * dtype.itemsize
     if not gz and size < expected: raise NiftiError(path, f'truncated file ({size:,} bytes, header needs {expected:,})')
     if gz and full:
         n, _ = _gunzip(path, keep=False)
-        if n < expected: raise NiftiError(path, f'truncated image ({n:,} decompressed bytes, header needs {expected:,})')
+        if n < expected:
+            raise NiftiError(path, f'truncated image ({n:,} decompressed bytes, header needs {expected:,})')
     return dict(shape=shape[:3], zooms=zooms, dtype=str(dtype), orientation=''.join(nio.aff2axcodes(hdr.get_best_affine())),
                 format='nifti2' if isinstance(hdr, nib.Nifti2Header) else 'nifti1', gzip=gz,
                 sform_code=int(hdr['sform_code']), qform_code=int(hdr['qform_code']),
@@ -148,7 +161,10 @@ def load_nifti(path:str|Path, # a .nii or .nii.gz file
     if info['gzip']:
         # decompress once, checking the stream end and CRC, never past what the validated header allows
         n, raw = _gunzip(path, keep=True, limit=info['expected_bytes'] + (1 << 26))
-        if n < info['expected_bytes']: raise NiftiError(path, f'truncated image ({n:,} decompressed bytes, header needs {info["expected_bytes"]:,})')
+        if n < info['expected_bytes']:
+            raise NiftiError(
+                path, f'truncated image ({n:,} decompressed bytes, header needs {info["expected_bytes"]:,})'
+            )
         klass = nib.Nifti2Image if info['format'] == 'nifti2' else nib.Nifti1Image
         img = klass.from_bytes(raw); del raw
     else: img = nib.load(path)
@@ -167,7 +183,8 @@ def load_nifti(path:str|Path, # a .nii or .nii.gz file
 def save_nifti(data:np.ndarray, # (X, Y, Z) voxels; written with this dtype unless `dtype` is given
                affine:np.ndarray, # (4, 4) voxel -> world (mm)
                path:str|Path, # destination `.nii` or `.nii.gz`; replaced atomically
-               dtype:str|np.dtype|None=None, # on-disk type, e.g. 'int16' (float data is then scaled by nibabel) or 'uint8'
+               # on-disk type, e.g. 'int16' (float data is then scaled by nibabel) or 'uint8'
+               dtype:str|np.dtype|None=None,
                xform_code:int=1, # sform/qform code: 1 scanner, 2 aligned, 4 MNI152
                descrip:str='', # text for the header's `descrip` field (max 80 characters)
                compresslevel:int=1, # gzip level for .nii.gz: 1 is several times faster than 9 for a few % more bytes
@@ -178,9 +195,11 @@ def save_nifti(data:np.ndarray, # (X, Y, Z) voxels; written with this dtype unle
     data = np.asanyarray(data)
     if data.ndim != 3: raise NiftiError(path, f'expected a 3D array, got shape {data.shape}')
     affine = np.asarray(affine, np.float64)
-    if affine.shape != (4, 4) or not np.isfinite(affine).all(): raise NiftiError(path, f'affine must be a finite (4, 4) matrix, got {affine.shape}')
+    if affine.shape != (4, 4) or not np.isfinite(affine).all():
+        raise NiftiError(path, f'affine must be a finite (4, 4) matrix, got {affine.shape}')
     out_dtype = np.dtype(dtype if dtype is not None else data.dtype)
-    if out_dtype.kind not in 'uifb': raise NiftiError(path, f'cannot store voxels of type {out_dtype} (need integers or floats)')
+    if out_dtype.kind not in 'uifb':
+        raise NiftiError(path, f'cannot store voxels of type {out_dtype} (need integers or floats)')
     img = nib.Nifti1Image(data, affine)
     if dtype is not None: img.set_data_dtype(out_dtype)
     img.set_sform(affine, xform_code); img.set_qform(affine, xform_code)

@@ -23,27 +23,41 @@ class VolumeDataset(Dataset):
     def __init__(self, df:pd.DataFrame, # cohort table: one row per image, with `path` (and the label column)
                  cache:VolumeCache, # a cache that holds every image of `df` (see `VolumeCache.build`)
                  label_col:str|None='label', # integer label column; None gives y = -1 (unlabelled inference)
-                 dtype:torch.dtype=torch.float32, # tensor type of x; float16 halves worker-to-GPU traffic (cast on the GPU)
+                 # tensor type of x; float16 halves worker-to-GPU traffic (cast on the GPU)
+                 dtype:torch.dtype=torch.float32,
                 ):
-        if 'path' not in df.columns: raise ValueError(f"VolumeDataset: the table has no 'path' column (columns are {list(df.columns)})")
+        if 'path' not in df.columns:
+            raise ValueError(f"VolumeDataset: the table has no 'path' column (columns are {list(df.columns)})")
         if label_col is not None:
-            if label_col not in df.columns: raise ValueError(f'VolumeDataset: no {label_col!r} column; apply a task first (columns are {list(df.columns)})')
-            if df[label_col].isna().any(): raise ValueError(f'VolumeDataset: {int(df[label_col].isna().sum())} row(s) have no {label_col!r}')
+            if label_col not in df.columns:
+                raise ValueError(
+                    f'VolumeDataset: no {label_col!r} column; apply a task first (columns are {list(df.columns)})'
+                )
+            if df[label_col].isna().any():
+                raise ValueError(f'VolumeDataset: {int(df[label_col].isna().sum())} row(s) have no {label_col!r}')
         self.df, self.cache, self.label_col, self.dtype = df.reset_index(drop=True), cache, label_col, dtype
         keys = [cache.key(p) for p in self.df.path]
         missing = [p for p, k in zip(self.df.path, keys) if k is None or not (cache.dir/f'{k}.npy').exists()]
-        if missing: raise KeyError(f'VolumeDataset: {len(missing)} of {len(df)} image(s) are not in the cache {cache.dir}, e.g. {missing[:3]}; run cache.build(df.path) first')
+        if missing:
+            raise KeyError(
+                f'VolumeDataset: {len(missing)} of {len(df)} image(s) are not in the cache {cache.dir}, e.g. {missing[:3]}; run cache.build(df.path) first'
+            )
         # the entry files are resolved and checked once here (a damaged entry is rebuilt now, not mid-epoch),
         # so reading an item is one memory map and one copy
         self.files = [str(cache.entry_file(p)) for p in self.df.path]
-        self.labels = (self.df[label_col].to_numpy().astype(np.int64) if label_col is not None else np.full(len(self.df), -1, np.int64))
+        self.labels = (
+            self.df[label_col].to_numpy().astype(np.int64)
+            if label_col is not None
+            else np.full(len(self.df), -1, np.int64)
+        )
 
     def __len__(self): return len(self.files)
 
     def __getitem__(self, i:int):
         # one copy out of the page cache in the stored type, then torch's vectorised cast
         try: a = np.array(np.load(self.files[i], mmap_mode='r', allow_pickle=False))
-        except (ValueError, OSError, EOFError) as e:  # damaged since the dataset was made ('mmap length is greater than file size')
+        # damaged since the dataset was made ('mmap length is greater than file size')
+        except (ValueError, OSError, EOFError) as e:
             self.files[i] = str(self._repair(i, e))
             a = np.array(np.load(self.files[i], mmap_mode='r', allow_pickle=False))
         return torch.from_numpy(a).to(self.dtype), torch.tensor(self.labels[i])
@@ -53,9 +67,12 @@ class VolumeDataset(Dataset):
         src = self.df.path[i]
         try: return self.cache.entry_file(src)
         except KeyError as e:
-            raise CacheEntryError(f'{self.files[i]}: unreadable cache entry ({err}) of {src}, which cannot be rebuilt: {e.args[0]}') from None
+            raise CacheEntryError(
+                f'{self.files[i]}: unreadable cache entry ({err}) of {src}, which cannot be rebuilt: {e.args[0]}'
+            ) from None
 
-    def __repr__(self): return f'VolumeDataset({len(self)} volumes, label={self.label_col!r}, classes={ {int(c): int(n) for c, n in zip(*np.unique(self.labels, return_counts=True))} })'
+    def __repr__(self):
+        return f'VolumeDataset({len(self)} volumes, label={self.label_col!r}, classes={ {int(c): int(n) for c, n in zip(*np.unique(self.labels, return_counts=True))} })'
 
 # %% ../../nbs/06_data.loaders.ipynb #628fba88
 def _balanced_weights(labels:np.ndarray) -> torch.Tensor:
@@ -78,7 +95,8 @@ def make_dataloaders(df:pd.DataFrame, # cohort table with `path`, `split` and th
                      prefetch_factor:int|None=None, # batches prefetched per worker (None: torch's default)
                     ) -> dict[str, DataLoader]: # one loader per value of df['split']
     "Make a seeded DataLoader per split: shuffled or class-balanced for 'train', in table order for the others."
-    if 'split' not in df.columns: raise ValueError("make_dataloaders: the table has no 'split' column; call make_splits (or mark_external) first")
+    if 'split' not in df.columns:
+        raise ValueError("make_dataloaders: the table has no 'split' column; call make_splits (or mark_external) first")
     order = ['train', 'val', 'test', 'external']
     names = [s for s in order if s in set(df.split)] + sorted(set(df.split) - set(order))
     pin = torch.cuda.is_available()
@@ -89,7 +107,10 @@ def make_dataloaders(df:pd.DataFrame, # cohort table with `path`, `split` and th
         # (torch seeds `random`, NumPy and torch in each worker from `g_workers`)
         g, g_workers = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
         train = name == 'train'
-        if train and balanced: sampler = WeightedRandomSampler(_balanced_weights(ds.labels), num_samples=len(ds), replacement=True, generator=g)
+        if train and balanced:
+            sampler = WeightedRandomSampler(
+                _balanced_weights(ds.labels), num_samples=len(ds), replacement=True, generator=g
+            )
         elif train: sampler = RandomSampler(ds, generator=g)
         else: sampler = None
         kw = dict(persistent_workers=True, prefetch_factor=prefetch_factor) if num_workers > 0 else {}

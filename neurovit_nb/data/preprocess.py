@@ -39,22 +39,27 @@ class PrepConfig(Config):
     "How every image is turned into a model input; its hash keys the cache."
     img_size: tuple[int, int, int] = (96, 96, 96) # output grid (D, H, W) in voxels, RAS order
     spacing: tuple[float, float, float]|None = (2.0, 2.0, 2.0) # output voxel size (mm); None keeps each image's own
-    intensity: typing.Literal['zscore', 'percentile', 'none'] = 'zscore' # brain-only z-score, or percentile clip to [0, 1]
+    # brain-only z-score, or percentile clip to [0, 1]
+    intensity: typing.Literal['zscore', 'percentile', 'none'] = 'zscore'
     percentiles: tuple[float, float] = (0.5, 99.5) # low/high percentiles inside the brain for 'percentile'
     crop_foreground: bool = True # crop to the brain's bounding box before fitting to `img_size`
-    resize: typing.Literal['pad_crop', 'resize'] = 'pad_crop' # fit to `img_size` by centred pad/crop (keeps mm) or by resizing
+    # fit to `img_size` by centred pad/crop (keeps mm) or by resizing
+    resize: typing.Literal['pad_crop', 'resize'] = 'pad_crop'
     foreground_threshold: float = 0.0 # voxels above this are brain
     dtype: typing.Literal['float16', 'float32'] = 'float16' # type of the cached arrays
-    register: typing.Literal['auto', 'always', 'never'] = 'auto' # registration to MNI152: only images not in template space, every image, or none
+    # registration to MNI152: only images not in template space, every image, or none
+    register: typing.Literal['auto', 'always', 'never'] = 'auto'
     register_dof: typing.Literal['affine', 'rigid'] = 'affine' # final stage of the registration (12 or 6 parameters)
     bias_correct: bool = True # N4 bias-field correction (inside the brain) of the images that are registered
 
     def validate(self):
-        if any(s < 4 for s in self.img_size): raise ConfigError(f'PrepConfig.img_size: each size must be >= 4, got {self.img_size}')
+        if any(s < 4 for s in self.img_size):
+            raise ConfigError(f'PrepConfig.img_size: each size must be >= 4, got {self.img_size}')
         if self.spacing is not None and any(not 0.1 <= s <= 10 for s in self.spacing):
             raise ConfigError(f'PrepConfig.spacing: each voxel size must be in [0.1, 10] mm, got {self.spacing}')
         lo, hi = self.percentiles
-        if not 0 <= lo < hi <= 100: raise ConfigError(f'PrepConfig.percentiles: need 0 <= low < high <= 100, got {self.percentiles}')
+        if not 0 <= lo < hi <= 100:
+            raise ConfigError(f'PrepConfig.percentiles: need 0 <= low < high <= 100, got {self.percentiles}')
 
     @property
     def register_spacing(self) -> float:
@@ -97,19 +102,26 @@ def _register_stage(vol:Volume, cfg:PrepConfig) -> tuple[Volume, dict]:
     need, why = (True, 'register=always') if cfg.register == 'always' else needs_registration(vol)
     if not need: return vol, dict(registered=False)
     r = register_to_template(vol, spacing=cfg.register_spacing, dof=cfg.register_dof, bias_correct=cfg.bias_correct)
-    if r.problems: raise RegistrationError(f'{r.problems} (not in template space: {why}); check the image (a QC figure: data.viz.plot_registration)')
+    if r.problems:
+        raise RegistrationError(
+            f'{r.problems} (not in template space: {why}); check the image (a QC figure: data.viz.plot_registration)'
+        )
     return r.image, dict(registered=True, register_reason=why, world_to_template=r.world_to_template, register_seconds=r.seconds,
                          **{f'qc_{k}': v for k, v in r.qc.items()})
 
 def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dict]:
     "Preprocess `vol`; return the (1, D, H, W) float32 array, its voxel->world affine and a dict of facts about it."
     vol, reg = _register_stage(vol, cfg)
-    x = MetaTensor(torch.from_numpy(np.ascontiguousarray(vol.data, dtype=np.float32))[None], affine=torch.as_tensor(vol.affine, dtype=torch.float64))
+    x = MetaTensor(
+        torch.from_numpy(np.ascontiguousarray(vol.data, dtype=np.float32))[None],
+        affine=torch.as_tensor(vol.affine, dtype=torch.float64),
+    )
     info = dict(foreground_fraction=float(_brain_mask(vol.data, cfg).mean()), **reg)
     x = Orientation(axcodes='RAS', labels=None)(x)
     if cfg.spacing is not None: x = Spacing(pixdim=cfg.spacing, mode='bilinear', padding_mode='zeros')(x)
     mask = _brain_mask(x.numpy()[0], cfg)
-    if not mask.any(): raise ValueError(f'no voxel above foreground_threshold={cfg.foreground_threshold} after resampling')
+    if not mask.any():
+        raise ValueError(f'no voxel above foreground_threshold={cfg.foreground_threshold} after resampling')
     if cfg.crop_foreground:
         x = CropForeground(select_fn=lambda v: _brain_mask(v, cfg), margin=1, allow_smaller=True)(x)
         mask = _brain_mask(x.numpy()[0], cfg)
@@ -141,13 +153,15 @@ def resample_to_source(arr:np.ndarray, # (D, H, W) or (1, D, H, W) map in model 
                        source_affine:np.ndarray, # target grid's voxel -> world affine
                        source_shape:tuple, # target grid's shape (X, Y, Z)
                        order:int=1, # spline order: 0 nearest (labels), 1 trilinear
-                       world_to_template:np.ndarray|None=None, # (4, 4) scan -> template transform of a registered image (cache meta); None: not registered
+                       # (4, 4) scan -> template transform of a registered image (cache meta); None: not registered
+                       world_to_template:np.ndarray|None=None,
                       ) -> np.ndarray: # (X, Y, Z) float32 map on the target grid, 0 outside the model's field of view
     "Resample a model-space map onto another grid (e.g. the original image) through world coordinates (and the registration, if any)."
     arr = np.asarray(arr, dtype=np.float32)
     arr = arr[0] if arr.ndim == 4 else arr
     w2t = np.eye(4) if world_to_template is None else np.asarray(world_to_template, np.float64)
-    vox = np.linalg.inv(np.asarray(affine, np.float64)) @ w2t @ np.asarray(source_affine, np.float64)  # target voxel -> model voxel
+    # target voxel -> model voxel
+    vox = np.linalg.inv(np.asarray(affine, np.float64)) @ w2t @ np.asarray(source_affine, np.float64)
     return ndimage.affine_transform(arr, vox[:3, :3], vox[:3, 3], output_shape=tuple(int(s) for s in source_shape[:3]),
                                     order=order, mode='constant', cval=0.0).astype(np.float32)
 
@@ -171,7 +185,8 @@ def file_fingerprint(path:str|Path, # a source image (.nii or .nii.gz)
                 for o in offsets + [max(0, size - _FP_CHUNK)]: f.seek(o); yield f.read(_FP_CHUNK)
             blocks = _chunks()
         crc = 0
-        for b in blocks: crc = zlib.crc32(b, crc)  # CRC-32 runs several times faster than a cryptographic hash, and no one forges MRI files here
+        # CRC-32 runs several times faster than a cryptographic hash, and no one forges MRI files here
+        for b in blocks: crc = zlib.crc32(b, crc)
         h.update(crc.to_bytes(4, 'little'))
     return h.hexdigest()
 
@@ -214,7 +229,8 @@ def _npy_problem(npy:Path, meta:dict|None=None, full:bool=False) -> str|None:
     if meta is not None:
         if list(shape) != list(meta['shape']) or str(dtype) != meta['dtype']:
             return f'array is {shape} {dtype}, the sidecar says {tuple(meta["shape"])} {meta["dtype"]}'
-        if full and meta.get('npy_blake2b') and _file_hash(npy) != meta['npy_blake2b']: return 'array checksum differs from the one stored when it was written'
+        if full and meta.get('npy_blake2b') and _file_hash(npy) != meta['npy_blake2b']:
+            return 'array checksum differs from the one stored when it was written'
     return None
 
 QC_COLUMNS = ('registered', 'qc_ncc', 'qc_dice', 'qc_in_head')
@@ -233,7 +249,8 @@ def _build_one(path:str, cfg_dict:dict, out_dir:str) -> dict:
         vol = load_nifti(path)
         x, affine, info = _preprocess(vol, cfg)
         st2 = os.stat(path)
-        if (st2.st_size, st2.st_mtime_ns, st2.st_ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns): raise ValueError('file changed while it was being read')
+        if (st2.st_size, st2.st_mtime_ns, st2.st_ctime_ns) != (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            raise ValueError('file changed while it was being read')
         disk = nib.load(path)  # the file's own on-disk grid (header only)
         with atomic_path(out/f'{key}.npy') as tmp:
             np.save(tmp, x.astype(cfg.dtype), allow_pickle=False)
@@ -258,14 +275,17 @@ class VolumeCache:
     "An on-disk cache of preprocessed volumes, keyed by the preprocessing config and each source file's path, size, mtime and content."
     def __init__(self, cache_dir:str|Path, # root folder; each config gets its own sub-folder
                  cfg:PrepConfig|None=None, # preprocessing settings (default `PrepConfig()`)
-                 verify:bool=True, # check each source file's size, mtime and fingerprint on load; False reads the cache alone (sources may be absent)
+                 # check each source file's size, mtime and fingerprint on load; False reads the cache alone (sources
+                 # may be absent)
+                 verify:bool=True,
                 ):
         self.cfg = cfg if cfg is not None else PrepConfig()
         self.root = Path(cache_dir).expanduser().absolute()
         self.dir = self.root/self.cfg.hash()
         self.verify, self._index = verify, None
 
-    def __repr__(self): return f'VolumeCache({self.root.name}/{self.dir.name}, {len(self._sidecars())} entries, img_size={self.cfg.img_size})'
+    def __repr__(self):
+        return f'VolumeCache({self.root.name}/{self.dir.name}, {len(self._sidecars())} entries, img_size={self.cfg.img_size})'
 
     def _sidecars(self) -> list:
         "The entries' sidecar files (not `config.json`, not temporary files)."
@@ -308,11 +328,19 @@ def image_warnings(rows:pd.DataFrame, # build-report rows (`VolumeCache.build`)
                    worst:int=3, # images named per warning
                   ) -> list[str]: # one sentence per kind of problem: how many images, the worst few, and what to change
     "The preprocessing problems of the images in words: brain lost to the crop, heads that look unstripped."
-    def _worst(df, col): return ', '.join(f'{Path(r.path).name} ({100*getattr(r, col):.1f}%)' for r in df.nlargest(worst, col).itertuples())
+
+    def _worst(df, col):
+        return ', '.join(
+            f'{Path(r.path).name} ({100 * getattr(r, col):.1f}%)' for r in df.nlargest(worst, col).itertuples()
+        )
     out, rows = [], rows[rows.status != 'skipped']
     lost = rows[rows.foreground_lost > CROP_LOSS_WARN]
     if len(lost):
-        fov = f' = {tuple(round(s*z, 1) for s, z in zip(cfg.img_size, cfg.spacing))} mm' if cfg.spacing is not None else ''
+        fov = (
+            f' = {tuple(round(s * z, 1) for s, z in zip(cfg.img_size, cfg.spacing))} mm'
+            if cfg.spacing is not None
+            else ''
+        )
         out.append(f'{len(lost)} of {len(rows)} image(s) lost more than {100*CROP_LOSS_WARN:g}% of their brain voxels to the centred crop to '
                    f'img_size={tuple(cfg.img_size)}{fov}; worst: {_worst(lost, "foreground_lost")}; increase img_size or spacing '
                    "(or use resize='resize'); per image: the build report's foreground_lost column")
@@ -359,7 +387,9 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
     "Preprocess every path not yet (or not soundly) cached, in parallel; report what was built, found or skipped and why."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 0):
-        raise ValueError(f'n_workers must be None (one process per core), 0 (in this process) or a number of processes, got {n_workers!r}')
+        raise ValueError(
+            f'n_workers must be None (one process per core), 0 (in this process) or a number of processes, got {n_workers!r}'
+        )
     paths = list(dict.fromkeys(str(Path(p).expanduser().absolute()) for p in paths))
     self._ensure_dir()
     rows, damaged = {}, {}
@@ -380,7 +410,10 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
     where = 'in this process' if n_workers == 0 else f'{n_workers} process{"es" * (n_workers > 1)}'
     bar = tqdm(total=len(todo), desc=f'preprocessing ({where})', disable=not progress or not todo, unit='img')
     def _take(r):
-        if r['path'] in damaged: r['reason'] = '; '.join([f'replaced a damaged entry ({damaged[r["path"]]})'] + [r['reason']] * bool(r['reason']))
+        if r['path'] in damaged:
+            r['reason'] = '; '.join(
+                [f'replaced a damaged entry ({damaged[r["path"]]})'] + [r['reason']] * bool(r['reason'])
+            )
         rows[r['path']] = r; bar.update()
         if r['status'] == 'skipped' and on_error == 'raise': raise ValueError(r['reason'])
     try:
@@ -404,7 +437,10 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
     _flag_registrations(report, self.cfg)
     if (line := registration_summary(report, self.cfg)): _log.warning(line)
     skipped = report[report.status == 'skipped']
-    if len(skipped): _log.warning(f'skipped {len(skipped)} of {len(report)} image(s):\n' + '\n'.join(f'  {r}' for r in skipped.reason))
+    if len(skipped):
+        _log.warning(
+            f'skipped {len(skipped)} of {len(report)} image(s):\n' + '\n'.join(f'  {r}' for r in skipped.reason)
+        )
     for line in image_warnings(report[report.status == 'built'], self.cfg): _log.warning(line)
     return report
 
@@ -424,7 +460,10 @@ def entry_file(self:VolumeCache, path:str|Path, # a source image that was built 
         raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); its source {src} is not there to rebuild it from: '
                               'restore the source and run VolumeCache.build, or delete the entry')
     r = _build_one(src, self.cfg.to_dict(), str(self.dir))
-    if r['status'] != 'built': raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); rebuilding it from {src} failed: {r["reason"]}')
+    if r['status'] != 'built':
+        raise CacheEntryError(
+            f'{entry}: damaged cache entry ({problem}); rebuilding it from {src} failed: {r["reason"]}'
+        )
     _log.warning(f'{entry.name}: damaged cache entry of {src} ({problem}); rebuilt from the source')
     self._index = None
     return self.dir/f'{r["key"]}.npy'
@@ -440,7 +479,8 @@ def meta(self:VolumeCache, path:str|Path, # a source image that was built into t
          ) -> dict: # affine, source_affine (4x4 arrays), source_shape, intensity statistics, warnings, registration (world_to_template, qc_*) ...
     "The metadata of the cached entry of `path`."
     key = self.key(path)
-    if key is None or not (self.dir/f'{key}.json').exists(): raise KeyError(f'{path}: not in the cache {self.dir}; run VolumeCache.build first')
+    if key is None or not (self.dir / f'{key}.json').exists():
+        raise KeyError(f'{path}: not in the cache {self.dir}; run VolumeCache.build first')
     m = load_json(self.dir/f'{key}.json')
     for k in ('affine', 'source_affine', 'world_to_template'):
         if k in m: m[k] = np.array(m[k], dtype=np.float64)
@@ -453,13 +493,19 @@ def check_entries(self:VolumeCache, full:bool=False, # also compare each array w
     rows, stems = [], set()
     for js in self._sidecars():
         stems.add(js.stem)
-        try: meta = load_json(js)
-        except Exception as e: rows.append(dict(entry=js.name, source=None, problem=f'unreadable sidecar ({e})')); continue
+        try:
+            meta = load_json(js)
+        except Exception as e:
+            rows.append(dict(entry=js.name, source=None, problem=f'unreadable sidecar ({e})'))
+            continue
         problem = _npy_problem(js.with_suffix('.npy'), meta, full)
         if problem: rows.append(dict(entry=js.with_suffix('.npy').name, source=meta.get('source'), problem=problem))
     rows += [dict(entry=p.name, source=None, problem='sidecar (.json) missing: an unfinished write')
              for p in sorted(self.dir.glob('[!.]*.npy')) if p.stem not in stems]
-    rows += [dict(entry=p.name, source=None, problem='temporary file of an unfinished write') for p in sorted(self.dir.glob('.*.tmp*'))]
+    rows += [
+        dict(entry=p.name, source=None, problem='temporary file of an unfinished write')
+        for p in sorted(self.dir.glob('.*.tmp*'))
+    ]
     return pd.DataFrame(rows, columns=['entry', 'source', 'problem'])
 
 # %% ../../nbs/04_data.preprocess.ipynb #86a77307
@@ -473,7 +519,9 @@ def prune(self:VolumeCache) -> int: # number of entries and leftover files remov
         if stale:
             for q in (p.with_suffix('.npy'), p): q.unlink(missing_ok=True)
             n += 1
-    leftovers = [p for p in self.dir.glob('[!.]*.npy') if not p.with_suffix('.json').exists()] + list(self.dir.glob('.*.tmp*'))
+    leftovers = [p for p in self.dir.glob('[!.]*.npy') if not p.with_suffix('.json').exists()] + list(
+        self.dir.glob('.*.tmp*')
+    )
     for p in leftovers: p.unlink(missing_ok=True)
     self._index = None
     return n + len(leftovers)

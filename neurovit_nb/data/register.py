@@ -48,7 +48,8 @@ def rigid_matrix(angles_deg, # rotation about x, y, z (degrees)
 # %% ../../nbs/03a_data.register.ipynb #2bc9b3bd
 def synthetic_head(pose:np.ndarray|None=None, # (4, 4) template (MNI mm) -> scanner (mm) rigid transform; None: identity
                    spacing:float=2.0, # voxel size (mm)
-                   fov_mm:tuple=(224., 256., 256.), # field of view (mm), centred below the brain as a scanner operator places it
+                   # field of view (mm), centred below the brain as a scanner operator places it
+                   fov_mm:tuple=(224., 256., 256.),
                    bias:float=0.3, # sd of the log bias field over the field of view
                    noise:float=0.02, # noise sd relative to white matter (Rician: the air is not zero)
                    seed:int=0, # seed of the bias field and the noise
@@ -63,14 +64,22 @@ def synthetic_head(pose:np.ndarray|None=None, # (4, 4) template (MNI mm) -> scan
     neck = (((xyz[..., 0] / 55)**2 + ((xyz[..., 1] + 20) / 60)**2) < 1) & (xyz[..., 2] < -30)
     dist = ndimage.distance_transform_edt(~(brain | neck), sampling=ts)  # mm from brain or neck
     wm = float(np.percentile(x[brain], 90))
-    layers = [(~brain & (dist < 3), 0.15), (neck & ~brain, 0.55), ((dist >= 3) & (dist < 8), 0.05), ((dist >= 8) & (dist < 14), 0.85)]
+    layers = [
+        (~brain & (dist < 3), 0.15),
+        (neck & ~brain, 0.55),
+        ((dist >= 3) & (dist < 8), 0.05),
+        ((dist >= 8) & (dist < 14), 0.85),
+    ]
     head = np.where(brain, x, 0.)  # CSF, neck muscle, skull, scalp fat, in T1 contrast
     for where, level in layers: head[where] = level * wm
     pose = np.eye(4) if pose is None else np.asarray(pose, float)
     s = float(spacing); shape = tuple(int(round(f / s)) for f in fov_mm)
-    out = np.diag([s, s, s, 1.]); out[:3, 3] = pose[:3, :3] @ [0., -18., -10.] + pose[:3, 3] - s * (np.array(shape) - 1) / 2
+    out = np.diag([s, s, s, 1.0])
+    out[:3, 3] = pose[:3, :3] @ [0.0, -18.0, -10.0] + pose[:3, 3] - s * (np.array(shape) - 1) / 2
     vox = np.linalg.inv(aff) @ np.linalg.inv(pose) @ out
-    y = ndimage.affine_transform(ndimage.gaussian_filter(head, 0.5).astype(np.float32), vox[:3, :3], vox[:3, 3], output_shape=shape, order=1)
+    y = ndimage.affine_transform(
+        ndimage.gaussian_filter(head, 0.5).astype(np.float32), vox[:3, :3], vox[:3, 3], output_shape=shape, order=1
+    )
     if bias > 0:
         g, c = np.stack(np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing='ij')), rng.normal(0, 1, (3, 3))
         f = sum(c[a, 0] * g[a] + c[a, 1] * (g[a]**2 - 1/3) + c[a, 2] * g[a] * g[(a + 1) % 3] for a in range(3))
@@ -102,7 +111,12 @@ def _isotropic(vol:Volume, spacing:float) -> Volume:
     out = vol.affine @ np.diag([*(spacing / z), 1.])
     x = ndimage.gaussian_filter(vol.data, np.maximum(0, 0.4 * (spacing / z - 1))) if (z < spacing).any() else vol.data
     vox = np.linalg.inv(vol.affine) @ out
-    return Volume(ndimage.affine_transform(np.asarray(x, np.float32), vox[:3, :3], vox[:3, 3], output_shape=tuple(shape), order=1), out)
+    return Volume(
+        ndimage.affine_transform(
+            np.asarray(x, np.float32), vox[:3, :3], vox[:3, 3], output_shape=tuple(shape), order=1
+        ),
+        out,
+    )
 
 def _to_ras(tx) -> np.ndarray:
     "4x4 template -> subject (RAS mm) matrix of an ITK matrix-offset transform (which maps fixed LPS points to moving ones)."
@@ -131,7 +145,8 @@ def head_mask(x:np.ndarray, # (X, Y, Z) image
 def n4_correct(vol:Volume, # image to correct
                mask:np.ndarray, # bool mask (same grid) where the bias field is fitted: the brain
                shrink:int=4, # the field is fitted on an image `shrink` times coarser, then evaluated at full resolution
-               iterations:tuple=(50, 50, 50), # N4 iterations per fitting level (one level per entry, each doubling the spline's resolution)
+               # N4 iterations per fitting level (one level per entry, each doubling the spline's resolution)
+               iterations:tuple=(50, 50, 50),
               ) -> Volume: # the corrected image (same grid)
     "N4 bias-field correction (SimpleITK's `N4BiasFieldCorrectionImageFilter`), fitted in `mask` on a coarse grid."
     img = _to_sitk(np.maximum(vol.data, 0) + 1e-3 * float(np.abs(vol.data).max() or 1), vol.affine)
@@ -197,7 +212,9 @@ def _register(fixed, moving, init, fixed_mask, levels_mm, spacing, iterations, m
                                                  gradientMagnitudeTolerance=1e-6)
     reg.SetOptimizerScalesFromPhysicalShift()
     shrink, smooth = _levels(levels_mm, spacing)
-    reg.SetShrinkFactorsPerLevel(shrink); reg.SetSmoothingSigmasPerLevel(smooth); reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
+    reg.SetShrinkFactorsPerLevel(shrink)
+    reg.SetSmoothingSigmasPerLevel(smooth)
+    reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     reg.SetInitialTransform(init, inPlace=False)
     out = reg.Execute(fixed, moving)
     out = out.GetNthTransform(0) if isinstance(out, sitk.CompositeTransform) else out
@@ -224,12 +241,14 @@ class Registration:
 
 # %% ../../nbs/03a_data.register.ipynb #6371ec6c
 def register_to_template(vol:Volume, # a loaded scan (`load_nifti`): whole head or brain, any pose, any grid
-                         spacing:float=2.0, # voxel size (mm) of the template grid the work is done on and the result is on
+                         # voxel size (mm) of the template grid the work is done on and the result is on
+                         spacing:float=2.0,
                          dof:str='affine', # final stage: 'affine' (12 parameters) or 'rigid' (6)
                          bias_correct:bool=True, # N4 inside the brain before the final stage
                         ) -> Registration:
     "Rigid registration of the head, brain mask carried back, N4 in the brain, affine of the brain: the scan on the template grid."
-    if dof not in ('affine', 'rigid'): raise ValueError(f"register_to_template: dof must be 'affine' or 'rigid', got {dof!r}")
+    if dof not in ('affine', 'rigid'):
+        raise ValueError(f"register_to_template: dof must be 'affine' or 'rigid', got {dof!r}")
     secs, t0 = {}, time.perf_counter()
     def _lap(k):
         nonlocal t0; secs[k] = round(time.perf_counter() - t0, 3); t0 = time.perf_counter()
@@ -237,22 +256,41 @@ def register_to_template(vol:Volume, # a loaded scan (`load_nifti`): whole head 
     v = _isotropic(vol, spacing); hm = head_mask(v.data)
     if not hm.any(): raise ValueError('register_to_template: the image has no foreground (an empty image?)')
     fixed, moving = _to_sitk(t.data, t.affine), _to_sitk(v.data * hm, v.affine)
-    fmask = sitk.Cast(_to_sitk(ndimage.binary_dilation(bm, iterations=max(1, round(6 / spacing))).astype(np.float32), t.affine), sitk.sitkUInt8)
+    fmask = sitk.Cast(
+        _to_sitk(ndimage.binary_dilation(bm, iterations=max(1, round(6 / spacing))).astype(np.float32), t.affine),
+        sitk.sitkUInt8,
+    )
     tc = (np.argwhere(bm) @ t.affine[:3, :3].T + t.affine[:3, 3]).mean(0)
     init = sitk.Euler3DTransform(); init.SetCenter((_LPS[:3, :3] @ tc).tolist())
     init.SetTranslation((_LPS[:3, :3] @ (_brain_centre_guess(v.affine, hm) - tc)).tolist())
     _lap('prep')
     rig = _register(fixed, moving, init, fmask, (16, 8, 4), spacing, 200, 'mi')
     _lap('rigid')
-    carried = sitk.Resample(_to_sitk(ndimage.binary_dilation(bm).astype(np.float32), t.affine), moving, rig.GetInverse(), sitk.sitkLinear, 0.)
+    carried = sitk.Resample(
+        _to_sitk(ndimage.binary_dilation(bm).astype(np.float32), t.affine),
+        moving,
+        rig.GetInverse(),
+        sitk.sitkLinear,
+        0.0,
+    )
     brain = _from_sitk(carried) > 0.5  # the template's brain mask (dilated one voxel) in the scan
-    core = _from_sitk(sitk.Resample(_to_sitk(bm.astype(np.float32), t.affine), moving, rig.GetInverse(), sitk.sitkLinear, 0.)) > 0.5
+    core = (
+        _from_sitk(
+            sitk.Resample(_to_sitk(bm.astype(np.float32), t.affine), moving, rig.GetInverse(), sitk.sitkLinear, 0.0)
+        )
+        > 0.5
+    )
     if bias_correct: v = n4_correct(v, brain)
     _lap('n4')
     if dof == 'affine':
-        final = sitk.AffineTransform(3); final.SetCenter(rig.GetCenter()); final.SetMatrix(rig.GetMatrix()); final.SetTranslation(rig.GetTranslation())
+        final = sitk.AffineTransform(3)
+        final.SetCenter(rig.GetCenter())
+        final.SetMatrix(rig.GetMatrix())
+        final.SetTranslation(rig.GetTranslation())
     else: final = sitk.Euler3DTransform(rig)
-    final = _register(fixed, _to_sitk(v.data * brain, v.affine), final, fmask, (4, 2), spacing, 60, 'cc', sampling=0.1, lr=0.5)
+    final = _register(
+        fixed, _to_sitk(v.data * brain, v.affine), final, fmask, (4, 2), spacing, 60, 'cc', sampling=0.1, lr=0.5
+    )
     _lap('affine')
     x = _from_sitk(sitk.Resample(_to_sitk(v.data, v.affine), fixed, final, sitk.sitkLinear, 0.))
     qc = qc_scores(x, spacing) | dict(in_head=round(float((hm & core).sum() / max(1, core.sum())), 4))
@@ -261,7 +299,8 @@ def register_to_template(vol:Volume, # a loaded scan (`load_nifti`): whole head 
 
 # %% ../../nbs/03a_data.register.ipynb #de3de3d2
 def pose_error(world_to_template:np.ndarray, # (4, 4) estimated scan -> template transform
-               true_world_to_template:np.ndarray, # (4, 4) the true one (e.g. `np.linalg.inv(pose)` of a `synthetic_head`)
+               # (4, 4) the true one (e.g. `np.linalg.inv(pose)` of a `synthetic_head`)
+               true_world_to_template:np.ndarray,
                spacing:float=4.0, # grid of the template brain whose voxels are compared
               ) -> dict: # mean_mm, max_mm over the template brain's voxels; rot_deg: angle of the residual rotation
     "How far an estimated registration is from the truth: distances (mm) over the brain and the residual rotation (degrees)."
@@ -274,30 +313,38 @@ def pose_error(world_to_template:np.ndarray, # (4, 4) estimated scan -> template
 
 # %% ../../nbs/03a_data.register.ipynb #81dd78e2
 NEEDS_MIN_NCC = 0.4  # below this correlation with the template, as the image lies, it is not in template space
-NEEDS_MAX_OUTSIDE = 0.25  # more than this share of the image's foreground away from the template brain: a head, or out of place
+# more than this share of the image's foreground away from the template brain: a head, or out of place
+NEEDS_MAX_OUTSIDE = 0.25
 NEEDS_MAX_OFFSET_MM = 15.  # the foreground's centre further than this from the template brain's centre: out of place
-NEEDS_MIN_FOV_MM = 100.  # a field of view narrower than this along any axis holds no whole brain: not a head scan, left as it is
+# a field of view narrower than this along any axis holds no whole brain: not a head scan, left as it is
+NEEDS_MIN_FOV_MM = 100.
 
 @functools.lru_cache(maxsize=4)
 def _near_brain(spacing:float) -> tuple[np.ndarray, np.ndarray]:
     "The template brain dilated by about 10 mm, and the brain's centre (MNI mm)."
     t, bm = mni_template(spacing)
-    return ndimage.binary_dilation(bm, iterations=max(1, round(10 / spacing))), (np.argwhere(bm) @ t.affine[:3, :3].T + t.affine[:3, 3]).mean(0)
+    return ndimage.binary_dilation(bm, iterations=max(1, round(10 / spacing))), (
+        np.argwhere(bm) @ t.affine[:3, :3].T + t.affine[:3, 3]
+    ).mean(0)
 
 def needs_registration(vol:Volume, # a loaded image
                        spacing:float=8.0, # grid of the quick check (mm)
                       ) -> tuple[bool, str]: # (needs it, why: the scores)
     "Whether an image is outside template space: low correlation with the template as it lies, foreground away from the brain or off centre."
     fov = np.array(vol.shape) * np.array(vol.zooms)
-    if fov.min() < NEEDS_MIN_FOV_MM: return False, f'field of view {" x ".join(f"{f:.0f}" for f in fov)} mm: smaller than a brain, not a head scan'
+    if fov.min() < NEEDS_MIN_FOV_MM:
+        return False, f'field of view {" x ".join(f"{f:.0f}" for f in fov)} mm: smaller than a brain, not a head scan'
     t, bm = mni_template(spacing); near, centre = _near_brain(spacing)
     vox = np.linalg.inv(vol.affine) @ t.affine
-    x = ndimage.affine_transform(np.asarray(vol.data, np.float32), vox[:3, :3], vox[:3, 3], output_shape=t.shape, order=1, cval=np.nan)
+    x = ndimage.affine_transform(
+        np.asarray(vol.data, np.float32), vox[:3, :3], vox[:3, 3], output_shape=t.shape, order=1, cval=np.nan
+    )
     seen = np.isfinite(x); x = np.nan_to_num(x)
     ncc = float(np.corrcoef(x[bm], t.data[bm])[0, 1]) if x[bm].std() > 0 else 0.0
     d = vol.data[::2, ::2, ::2]; thr = 0.2 * float(np.percentile(d, 99))
     fg = np.argwhere(d > thr) * 2
-    inside = float(((x > thr) & near & seen).sum()) * spacing**3 / np.prod(vol.zooms)  # foreground near the brain, in the image's voxels
+    # foreground near the brain, in the image's voxels
+    inside = float(((x > thr) & near & seen).sum()) * spacing**3 / np.prod(vol.zooms)
     outside = float(np.clip(1 - inside / max(8 * len(fg), 1), 0, 1))
     offset = float(np.linalg.norm(vol.affine[:3, :3] @ fg.mean(0) + vol.affine[:3, 3] - centre)) if len(fg) else np.inf
     why = f'ncc={ncc:.2f}, outside={outside:.2f}, offset={offset:.0f} mm'
@@ -311,7 +358,14 @@ def save_transform(world_to_template:np.ndarray, # (4, 4) scan world (RAS mm) ->
     "Write a registration's transform as JSON (no pickle): the 4x4 matrix, its direction and space, and `info`."
     m = np.asarray(world_to_template, float)
     if m.shape != (4, 4): raise ValueError(f'save_transform: a (4, 4) matrix is needed, got shape {m.shape}')
-    return save_json(dict(world_to_template=m.tolist(), convention='RAS mm: scan world -> MNI152 (nilearn 2009 template) world', **info), path)
+    return save_json(
+        dict(
+            world_to_template=m.tolist(),
+            convention='RAS mm: scan world -> MNI152 (nilearn 2009 template) world',
+            **info,
+        ),
+        path,
+    )
 
 def load_transform(path:str|Path, # a file written by `save_transform`
                   ) -> np.ndarray: # (4, 4)

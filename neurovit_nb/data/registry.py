@@ -33,7 +33,8 @@ def read_registry(path:str|Path, # a registry CSV with `REGISTRY_COLUMNS`
     for r in reg.itertuples():
         where = f'{path}: cohort {r.name!r}'
         if r.maker not in MAKERS: raise ConfigError(f'{where}: maker must be one of {MAKERS}, got {r.maker!r}')
-        if r.purpose not in PURPOSES: raise ConfigError(f'{where}: purpose must be one of {PURPOSES}, got {r.purpose!r}')
+        if r.purpose not in PURPOSES:
+            raise ConfigError(f'{where}: purpose must be one of {PURPOSES}, got {r.purpose!r}')
         if r.maker == 'robust' and r.preset not in ROBUST_PRESETS:
             raise ConfigError(f'{where}: unknown preset {r.preset!r}; choose from {sorted(ROBUST_PRESETS)}')
     try: reg['options'] = [json.loads(o) if o.strip() else {} for o in reg.options]
@@ -56,7 +57,11 @@ def image_keys(row:dict|pd.Series, # a registry row
               ) -> pd.Series: # one key per image, indexed by (subject, session)
     "A key per image from everything that determines its voxels: the generator settings and the image's design row."
     design, settings = cohort_design(row)
-    base = json.dumps({'maker': row['maker'], **{k: v for k, v in settings.items() if k != 'description'}}, sort_keys=True, default=str)
+    base = json.dumps(
+        {'maker': row['maker'], **{k: v for k, v in settings.items() if k != 'description'}},
+        sort_keys=True,
+        default=str,
+    )
     keys = [hashlib.sha1((base + json.dumps({k: v for k, v in r.items() if k != 'subject'}, sort_keys=True, default=str)).encode())
             .hexdigest()[:16] for r in design.to_dict('records')]
     return pd.Series(keys, index=pd.MultiIndex.from_frame(design[['subject', 'session']]), name=row['name'])

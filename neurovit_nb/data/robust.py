@@ -66,8 +66,10 @@ class RobustRecipe(Config):
     "One robustness cohort: base brain, anatomy, Alzheimer's effects, acquisition and voxel grid."
     name: str = 'robust_a' # preset name (also seeds the base brain's warp and the sites' contrasts)
     description: str = '' # one line for the docs
-    spacing: tuple[float, float, float] = (2.5, 2.5, 2.5) # voxel size (mm) along the grid's x, y, z; anisotropic allowed
-    orientation: str = 'RAS' # voxel order on disk, as axis codes: 'RAS', 'LAS' (x stored right to left), 'ASL', 'LIP', ...
+    # voxel size (mm) along the grid's x, y, z; anisotropic allowed
+    spacing: tuple[float, float, float] = (2.5, 2.5, 2.5)
+    # voxel order on disk, as axis codes: 'RAS', 'LAS' (x stored right to left), 'ASL', 'LIP', ...
+    orientation: str = 'RAS'
     base_mirror: bool = False # base brain: the template mirrored left-right
     base_scale: tuple[float, float, float] = (1., 1., 1.) # base brain: stretch along x, y, z
     base_warp_mm: float = 3. # base brain: amplitude of a fixed smooth warp (wavelengths 60-120 mm)
@@ -80,7 +82,8 @@ class RobustRecipe(Config):
     mtl: float = 1. # strength of medial temporal shrinkage and entorhinal grey-matter loss
     ventricles: float = 1. # strength of ventricle enlargement
     cortex: float = 1. # strength of cortical grey-matter loss (partial volume) in the patient's lobes
-    lobes: tuple[str, ...] = ('temporal', 'parietal', 'precuneus') # lobes cortical loss can hit (each patient weighs them)
+    # lobes cortical loss can hit (each patient weighs them)
+    lobes: tuple[str, ...] = ('temporal', 'parietal', 'precuneus')
     regions: str = 'robust' # the MTL and ventricle regions: a name from `REGION_SETS`
     heterogeneity: float = 2. # Dirichlet concentration of each patient's mix of effects and lobes (small: more varied)
     gm_wm: tuple[float, float] = (0.62, 0.72) # grey/white matter intensity ratio, drawn per site
@@ -92,16 +95,19 @@ class RobustRecipe(Config):
     rician: bool = False # Rician (magnitude) noise instead of Gaussian
     slice_blur_mm: float = 0. # extra blur along z (FWHM, mm): thick slices
     frac_longitudinal: float = 0.25 # share of subjects with a second session
-    fov_mm: tuple[float, float, float] = (184., 216., 184.) # field of view (mm), centred on the brain (on the head if `head`)
+    # field of view (mm), centred on the brain (on the head if `head`)
+    fov_mm: tuple[float, float, float] = (184., 216., 184.)
     head: bool = False # whole head (CSF, skull, scalp, face, neck) in scanner space instead of a skull-stripped brain
     pose_deg: float = 0. # per session: head rotation in the scanner, uniform in +-pose_deg about each axis
     pose_mm: float = 0. # per session: head shift in the scanner, uniform in +-pose_mm along each axis
-    oblique_deg: float = 0. # per session: tilt of the voxel grid (kept in the affine), uniform in +-oblique_deg about each axis
+    # per session: tilt of the voxel grid (kept in the affine), uniform in +-oblique_deg about each axis
+    oblique_deg: float = 0.
     scale: tuple[float, float] = (800., 1200.) # range of the white-matter intensity of an image (before bias and noise)
 
     def validate(self):
         n = f'RobustRecipe({self.name!r})'
-        if any(not 0.5 <= s <= 8 for s in self.spacing): raise ConfigError(f'{n}.spacing: voxel sizes must be in [0.5, 8] mm, got {self.spacing}')
+        if any(not 0.5 <= s <= 8 for s in self.spacing):
+            raise ConfigError(f'{n}.spacing: voxel sizes must be in [0.5, 8] mm, got {self.spacing}')
         if len(self.orientation) != 3 or sorted(_AXIS_OF.get(c, -1) for c in self.orientation) != [0, 1, 2]:
             raise ConfigError(f"{n}.orientation: three axis codes, one of L/R, A/P and S/I each (e.g. 'RAS', 'ASL'), "
                               f"got {self.orientation!r}")
@@ -112,11 +118,15 @@ class RobustRecipe(Config):
         for k in ('mtl', 'ventricles', 'cortex', 'warp_mm', 'bias_sd', 'slice_blur_mm', 'base_warp_mm', 'shift_mm', 'rotation_deg', 'head_sd',
                   'pose_deg', 'pose_mm', 'oblique_deg'):
             if getattr(self, k) < 0: raise ConfigError(f'{n}.{k}: must be >= 0, got {getattr(self, k)}')
-        if self.pose_deg > 45 or self.oblique_deg > 45: raise ConfigError(f'{n}.pose_deg / oblique_deg: at most 45 degrees')
+        if self.pose_deg > 45 or self.oblique_deg > 45:
+            raise ConfigError(f'{n}.pose_deg / oblique_deg: at most 45 degrees')
         if self.heterogeneity <= 0: raise ConfigError(f'{n}.heterogeneity: must be > 0, got {self.heterogeneity}')
-        if not 0 <= self.frac_longitudinal <= 1: raise ConfigError(f'{n}.frac_longitudinal: must be in [0, 1], got {self.frac_longitudinal}')
-        if self.n_sites < 1 or self.n_sites > 8: raise ConfigError(f'{n}.n_sites: must be in [1, 8], got {self.n_sites}')
-        if self.warp_spacing_mm < 4: raise ConfigError(f'{n}.warp_spacing_mm: must be >= 4 mm, got {self.warp_spacing_mm}')
+        if not 0 <= self.frac_longitudinal <= 1:
+            raise ConfigError(f'{n}.frac_longitudinal: must be in [0, 1], got {self.frac_longitudinal}')
+        if self.n_sites < 1 or self.n_sites > 8:
+            raise ConfigError(f'{n}.n_sites: must be in [1, 8], got {self.n_sites}')
+        if self.warp_spacing_mm < 4:
+            raise ConfigError(f'{n}.warp_spacing_mm: must be >= 4 mm, got {self.warp_spacing_mm}')
         if not 0 < self.scale[0] <= self.scale[1] <= 8000:
             raise ConfigError(f'{n}.scale: need 0 < low <= high <= 8000, got {self.scale}')
         if not 0 <= self.severity[0] <= self.severity[1]:
@@ -198,7 +208,8 @@ def _tissue_maps() -> tuple[torch.Tensor, np.ndarray]:
     s = np.maximum(gm + wm, 1.); gm, wm = gm / s * brain, wm / s * brain
     csf = np.clip(brain - gm - wm, 0, 1)
     t = F.avg_pool3d(torch.from_numpy(np.stack([csf, gm, wm, brain]))[None], 2, ceil_mode=True)
-    affine = img.affine @ np.diag([2., 2., 2., 1.]); affine[:3, 3] = img.affine[:3, :3] @ np.full(3, 0.5) + img.affine[:3, 3]
+    affine = img.affine @ np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[:3, 3] = img.affine[:3, :3] @ np.full(3, 0.5) + img.affine[:3, 3]
     return t, affine
 
 def _base_waves(recipe):
@@ -206,7 +217,11 @@ def _base_waves(recipe):
     rng = np.random.default_rng([sum(map(ord, recipe.name)), 17])
     k = rng.normal(size=(3, 6, 3)); k /= np.linalg.norm(k, axis=-1, keepdims=True)
     k *= 2 * np.pi / rng.uniform(60, 120, (3, 6, 1))
-    return k.astype(np.float32), rng.uniform(0, 2 * np.pi, (3, 6)).astype(np.float32), (recipe.base_warp_mm / np.sqrt(3) * rng.normal(size=(3, 6))).astype(np.float32)
+    return (
+        k.astype(np.float32),
+        rng.uniform(0, 2 * np.pi, (3, 6)).astype(np.float32),
+        (recipe.base_warp_mm / np.sqrt(3) * rng.normal(size=(3, 6))).astype(np.float32),
+    )
 
 # %% ../../nbs/08_data.robust.ipynb #b9844b0c
 def to_template(q:np.ndarray, # points (..., 3) in the preset's base brain (mm)
@@ -221,7 +236,8 @@ def to_template(q:np.ndarray, # points (..., 3) in the preset's base brain (mm)
     return m
 
 # %% ../../nbs/08_data.robust.ipynb #1a5dde0f
-_HEAD_PAD = ((6, 6), (8, 11), (60, 6))  # 2 mm voxels added before/after the brain grid along x, y, z: scalp, face and neck
+# 2 mm voxels added before/after the brain grid along x, y, z: scalp, face and neck
+_HEAD_PAD = ((6, 6), (8, 11), (60, 6))
 
 @functools.lru_cache(maxsize=1)
 def _head_maps() -> tuple[torch.Tensor, np.ndarray]:
@@ -243,10 +259,12 @@ def _head_maps() -> tuple[torch.Tensor, np.ndarray]:
     lower = head & (d > 16)  # face, jaw and neck
     blobs = ndi.gaussian_filter(np.random.default_rng(1234).standard_normal(brain.shape).astype(np.float32), 2.5)
     airway = ((x / 9)**2 + ((y - 10) / 10)**2 <= 1) & (z < -60)
-    air = lower & (airway | ((x / 26)**2 + ((y - 45) / 16)**2 + ((z + 45) / 14)**2 <= 1))  # airway, nasal cavity and sinuses
+    # airway, nasal cavity and sinuses
+    air = lower & (airway | ((x / 26)**2 + ((y - 45) / 16)**2 + ((z + 45) / 14)**2 <= 1))
     eye = lower & ~air & (((np.abs(x) - 33) / 11)**2 + ((y - 58) / 11)**2 + ((z + 32) / 11)**2 <= 1)
     fat = lower & ~air & ~eye & ((ndi.distance_transform_edt(head, sampling=2.) <= 5) | (blobs > 0.8 * blobs.std()))
-    # T1 intensity relative to white matter: cortical bone, fatty marrow (diploe), scalp fat, muscle and skin, vitreous, air
+    # T1 intensity relative to white matter: cortical bone, fatty marrow (diploe), scalp fat, muscle and skin, vitreous,
+    # air
     marrow = (d > 4.5) & (d <= 6.5)
     bone, scalp_fat = (d > 2) & (d <= 9) & ~marrow, (d > 11) & (d <= 14)
     scalp_soft = ((d > 9) & (d <= 11)) | ((d > 14) & (d <= 16))
@@ -261,7 +279,8 @@ def sample_robust_cohort(recipe:RobustRecipe, # the cohort recipe
                          seed:int=0, # random seed
                         ) -> pd.DataFrame: # one row per session
     "Draw the design of a robustness cohort: balanced CN/AD, per-patient effect mixes, pose-free anatomy seeds, sessions."
-    is_ad = np.zeros(n_subjects, bool); is_ad[np.random.default_rng([seed, 7919]).permutation(n_subjects)[:n_subjects // 2]] = True
+    is_ad = np.zeros(n_subjects, bool)
+    is_ad[np.random.default_rng([seed, 7919]).permutation(n_subjects)[: n_subjects // 2]] = True
     rows = []
     for i in range(n_subjects):
         rng = np.random.default_rng([seed, i, 1])
@@ -309,12 +328,15 @@ def session_geometry(row:dict|pd.Series, # one row of `sample_robust_cohort`
     out = dict(shape=shape, affine=affine, rot=np.eye(3, dtype=np.float32), shift=np.zeros(3, np.float32),
                pose_deg=np.zeros(3), pose_mm=np.zeros(3), oblique_deg=np.zeros(3))
     if not (recipe.pose_deg or recipe.pose_mm or recipe.oblique_deg): return out
-    rng = np.random.default_rng([int(row['anatomy_seed']), int(str(row['session'])[4:]), 3])  # its own stream: other draws unchanged
+    # its own stream: other draws unchanged
+    rng = np.random.default_rng([int(row['anatomy_seed']), int(str(row['session'])[4:]), 3])
     ang, t = rng.uniform(-recipe.pose_deg, recipe.pose_deg, 3), rng.uniform(-recipe.pose_mm, recipe.pose_mm, 3)
     obl, jitter = rng.uniform(-recipe.oblique_deg, recipe.oblique_deg, 3), rng.uniform(-5, 5, 3)
     rot, slab = rotation_matrix(np.deg2rad(ang)), rotation_matrix(np.deg2rad(obl))
-    aim = np.array([0., -15., 104. - recipe.fov_mm[2] / 2]) if recipe.head else _CENTRE  # top of the scalp just inside the field
-    centre = _CENTRE + rot @ (aim - _CENTRE) + t + jitter  # the field of view follows the head, as an operator places it
+    # top of the scalp just inside the field
+    aim = np.array([0., -15., 104. - recipe.fov_mm[2] / 2]) if recipe.head else _CENTRE
+    # the field of view follows the head, as an operator places it
+    centre = _CENTRE + rot @ (aim - _CENTRE) + t + jitter
     affine = np.eye(4); affine[:3, :3] = slab @ np.diag(recipe.spacing)
     affine[:3, 3] = centre - affine[:3, :3] @ ((np.array(shape) - 1) / 2)
     return dict(shape=shape, affine=affine, rot=rot.astype(np.float32), shift=t.astype(np.float32),
@@ -331,7 +353,8 @@ def _svf_warp(rng, recipe, cshape, step) -> np.ndarray:
     n_ctrl = [max(2, int(round(n * s / recipe.warp_spacing_mm)) + 1) for n, s in zip(cshape, step)]
     v = _smooth_field(rng, recipe.warp_mm, n_ctrl, cshape)[None] / 2**6  # (1, 3, X, Y, Z) mm
     to_norm = torch.tensor([2 / ((n - 1) * s) for n, s in zip(cshape, step)], dtype=torch.float32).view(1, 3, 1, 1, 1)
-    base = torch.stack(torch.meshgrid(*[torch.linspace(-1, 1, n) for n in cshape], indexing='ij'))[None]  # (1, 3, X, Y, Z)
+    # (1, 3, X, Y, Z)
+    base = torch.stack(torch.meshgrid(*[torch.linspace(-1, 1, n) for n in cshape], indexing='ij'))[None]
     for _ in range(6):  # phi_{2t} = phi_t o phi_t
         g = (base + v * to_norm).permute(0, 2, 3, 4, 1).flip(-1)  # (1, X, Y, Z, 3) in grid_sample's (z, y, x) order
         v = v + F.grid_sample(v, g, mode='bilinear', padding_mode='border', align_corners=True)
@@ -346,7 +369,9 @@ def _effect_maps(region_set:str, lobe_names:tuple):
     t, affine = _tissue_maps()
     csf, gm, wm, brain = t[0].numpy()
     ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (ndi.uniform_filter(brain, size=5) < 0.85)  # outer grey matter
-    mm = nib.affines.apply_affine(affine, np.stack(np.meshgrid(*[np.arange(n) for n in brain.shape], indexing='ij'), -1)).astype(np.float32)
+    mm = nib.affines.apply_affine(
+        affine, np.stack(np.meshgrid(*[np.arange(n) for n in brain.shape], indexing='ij'), -1)
+    ).astype(np.float32)
     both = lambda r: np.stack([region_gauss(mm, r, s) for s in range(len(r.centres()))], -1)  # (X, Y, Z, sides)
     regs = REGION_SETS[region_set]
     lobes = np.stack([both(LOBES[l]) * ribbon[..., None] for l in lobe_names])
@@ -382,9 +407,20 @@ def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
     sp = np.array(recipe.spacing, np.float32); ext = sp * (np.array(shape) - 1)
     cshape = tuple(int(np.ceil(e / 4)) + 1 for e in ext); step = ext / (np.array(cshape) - 1)
     if np.allclose(affine[:3, :3], np.diag(sp)):
-        p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) + float(affine[i, 3]) for i, (e, n) in enumerate(zip(ext, cshape))], indexing='ij'), -1)
+        p = np.stack(
+            np.meshgrid(
+                *[
+                    np.linspace(0, e, n, dtype=np.float32) + float(affine[i, 3])
+                    for i, (e, n) in enumerate(zip(ext, cshape))
+                ],
+                indexing='ij',
+            ),
+            -1,
+        )
     else:  # an oblique grid: mm along its axes, turned into scanner mm
-        p = np.stack(np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) for e, n in zip(ext, cshape)], indexing='ij'), -1)
+        p = np.stack(
+            np.meshgrid(*[np.linspace(0, e, n, dtype=np.float32) for e, n in zip(ext, cshape)], indexing='ij'), -1
+        )
         p = p @ (affine[:3, :3] / sp).T.astype(np.float32) + affine[:3, 3].astype(np.float32)
     # scanner -> subject (pose, head size) -> base brain (diffeomorphic anatomy) -> MNI
     rot = geo['rot'] @ rotation_matrix(rng_s.normal(0, np.deg2rad(recipe.rotation_deg), 3)).astype(np.float32)
@@ -412,7 +448,9 @@ def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
     t[0, 0] += t[0, 1] * loss; t[0, 1] *= 1 - loss
     inv = np.linalg.inv(taff).astype(np.float32); ts = np.array(t.shape[2:], np.float32)
     g = torch.from_numpy(np.ascontiguousarray((2 * (m @ inv[:3, :3].T + inv[:3, 3]) / (ts - 1) - 1)[..., ::-1]))
-    g = F.interpolate(g.permute(3, 0, 1, 2)[None], size=shape, mode='trilinear', align_corners=True)[0].permute(1, 2, 3, 0)[None]
+    g = F.interpolate(g.permute(3, 0, 1, 2)[None], size=shape, mode='trilinear', align_corners=True)[0].permute(
+        1, 2, 3, 0
+    )[None]
     csf, gm, wm, brain, *extra = F.grid_sample(t, g, mode='bilinear', padding_mode='zeros', align_corners=True)[0]
     codes = F.grid_sample(code[None, None], g, mode='nearest', padding_mode='zeros', align_corners=True)[0, 0]
     # acquisition: the site's contrast, thick slices, bias field, noise
@@ -423,7 +461,11 @@ def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
         s = recipe.slice_blur_mm / 2.355 / recipe.spacing[2]; r = int(3 * s + 1)
         k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=torch.float32) / s)**2)
         x = F.conv3d(F.pad(x, (r, r, 0, 0, 0, 0), mode='replicate'), (k / k.sum()).view(1, 1, 1, 1, -1))
-    x = x[0, 0] * _smooth_field(rng_s, recipe.bias_sd, (recipe.bias_grid,) * 3, shape, 1)[0].exp_() * float(rng_s.uniform(*recipe.scale))
+    x = (
+        x[0, 0]
+        * _smooth_field(rng_s, recipe.bias_sd, (recipe.bias_grid,) * 3, shape, 1)[0].exp_()
+        * float(rng_s.uniform(*recipe.scale))
+    )
     sd = float(rng_s.uniform(*recipe.noise)) * float(x[wm > 0.9].mean() if (wm > 0.9).any() else x.max())
     x = x + torch.from_numpy(rng_s.standard_normal(shape, dtype=np.float32)) * sd
     if recipe.rician: x = torch.sqrt(x**2 + (torch.from_numpy(rng_s.standard_normal(shape, dtype=np.float32)) * sd)**2)
@@ -432,7 +474,11 @@ def synth_robust_session(row:dict|pd.Series, # one row of `sample_robust_cohort`
     if recipe.head:  # a scanner's image: the whole field of view, noise in the air
         x = x.clamp(0, 32000).round().to(torch.int16).numpy()
         return x, (codes > 0).to(torch.uint8).numpy(), (codes | 8 * inside).to(torch.uint8).numpy()
-    return torch.where(inside, x.clamp(1, 32000), 0.).round().to(torch.int16).numpy(), (codes > 0).to(torch.uint8).numpy(), codes.to(torch.uint8).numpy()
+    return (
+        torch.where(inside, x.clamp(1, 32000), 0.0).round().to(torch.int16).numpy(),
+        (codes > 0).to(torch.uint8).numpy(),
+        codes.to(torch.uint8).numpy(),
+    )
 
 # %% ../../nbs/08_data.robust.ipynb #ae373c7a
 def _store(arr:np.ndarray, affine:np.ndarray, recipe:RobustRecipe):
@@ -458,12 +504,20 @@ def _write_robust_subject(root:Path, rows:list[dict], recipe:RobustRecipe) -> in
         t1, ad, codes = synth_robust_session(r, recipe)
         write_image(image_path(root, sub, ses), *_store(t1, affine, recipe), sidecar=_sidecar(recipe, r) if recipe.head else None,
                     descrip=f'neurovit_nb {recipe.name} T1w')
-        write_image(image_path(gt, sub, ses, 'mask', desc='ad'), *_store(ad, affine, recipe), descrip='AD effect regions')
+        write_image(
+            image_path(gt, sub, ses, 'mask', desc='ad'), *_store(ad, affine, recipe), descrip='AD effect regions'
+        )
         write_image(image_path(gt, sub, ses, 'dseg', desc='effects'), *_store(codes, affine, recipe),
                     descrip='1 MTL, 2 ventricles, 4 cortex' + (', 8 brain' if recipe.head else '') + ' (bits)')
         if recipe.head:
-            write_image(image_path(gt, sub, ses, 'mask', desc='brain'), *_store((codes >> 3) & 1, affine, recipe), descrip='brain')
-    write_sessions(root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows])
+            write_image(
+                image_path(gt, sub, ses, 'mask', desc='brain'),
+                *_store((codes >> 3) & 1, affine, recipe),
+                descrip='brain',
+            )
+    write_sessions(
+        root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows]
+    )
     return len(rows)
 
 def _write_robust_star(args): return _write_robust_subject(*args)
@@ -486,10 +540,14 @@ def _write_robust_metadata(root:Path, design:pd.DataFrame, recipe:RobustRecipe, 
     write_participants(root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site,
                                            'diagnosis': base.diagnosis}))
     gt = root/'derivatives'/'groundtruth'
-    write_description(gt, 'ground truth of the robustness effects', 'neurovit_nb.data.robust', how, dataset_type='derivative')
+    write_description(
+        gt, 'ground truth of the robustness effects', 'neurovit_nb.data.robust', how, dataset_type='derivative'
+    )
     posed = recipe.pose_deg or recipe.pose_mm or recipe.oblique_deg
     table = pd.concat([design, _pose_table(design, recipe)], axis=1) if posed else design
-    table.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
+    table.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(
+        gt / 'effects.tsv', sep='\t', index=False
+    )
     if recipe.head:  # the effect regions in template space (MNI152 2009c, 2 mm): the same for every image of the cohort
         code, taff = _effect_maps(recipe.regions, tuple(recipe.lobes))[2:]
         tpl = gt/'tpl-MNI152NLin2009cSym'/'tpl-MNI152NLin2009cSym_res-2_desc-effects_dseg.nii.gz'
@@ -507,7 +565,8 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
                        **overrides, # `RobustRecipe` fields to change, e.g. spacing=(6., 6., 6.) for tests
                       ) -> Path: # `out`
     "Write a robustness-benchmark BIDS cohort (CN vs AD) with ground-truth effect masks; a no-op if `out` already holds it."
-    if preset not in ROBUST_PRESETS: raise ConfigError(f'preset: unknown {preset!r}; choose from {sorted(ROBUST_PRESETS)}')
+    if preset not in ROBUST_PRESETS:
+        raise ConfigError(f'preset: unknown {preset!r}; choose from {sorted(ROBUST_PRESETS)}')
     if n_subjects < 2: raise ConfigError(f'n_subjects: need >= 2 (one CN and one AD), got {n_subjects}')
     recipe, out = ROBUST_PRESETS[preset].replace(**overrides) if overrides else ROBUST_PRESETS[preset], Path(out)
     record = {'generator': 'neurovit_nb.data.robust', 'version': package_version(), 'preset': preset, 'n_subjects': n_subjects, 'seed': seed,
@@ -516,7 +575,9 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
     stamp = out/'code'/'neurovit_robust.json'
     if out.exists() and any(out.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out
-        raise FileExistsError(f'{out}: folder is not empty and is not a {preset} cohort made with these arguments; choose a new folder (or delete this one)')
+        raise FileExistsError(
+            f'{out}: folder is not empty and is not a {preset} cohort made with these arguments; choose a new folder (or delete this one)'
+        )
     t0 = time.perf_counter()
     design = sample_robust_cohort(recipe, n_subjects, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -535,7 +596,9 @@ def make_robust_cohort(out:str|Path, # folder to create; must not exist, be empt
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
-    get_logger('neurovit_nb.data.robust').info(f'{out.name}: {preset}, {n_subjects} subjects, {n_img} images in {time.perf_counter() - t0:.0f} s')
+    get_logger('neurovit_nb.data.robust').info(
+        f'{out.name}: {preset}, {n_subjects} subjects, {n_img} images in {time.perf_counter() - t0:.0f} s'
+    )
     return out
 
 # %% ../../nbs/08_data.robust.ipynb #5d899070
@@ -546,7 +609,22 @@ def dark_fraction(root:str|Path, # a cohort written by `make_robust_cohort`
     root, rows = Path(root), []
     for p in sorted(root.glob('sub-*/ses-*/anat/*_T1w.nii.gz')):
         x = load_nifti(p).data; med = np.median(x[x > 0])
-        codes = load_nifti(root/'derivatives'/'groundtruth'/p.parent.relative_to(root)/p.name.replace('_T1w', '_desc-effects_dseg')).data.astype(int)
+        codes = load_nifti(
+            root
+            / 'derivatives'
+            / 'groundtruth'
+            / p.parent.relative_to(root)
+            / p.name.replace('_T1w', '_desc-effects_dseg')
+        ).data.astype(int)
         sub, ses = p.name.split('_')[:2]
-        rows.append({'subject': sub, 'session': ses, **{part: float((x[(codes & bit) > 0] < below * med).mean()) for part, bit in (('MTL', 1), ('ventricles', 2), ('cortex', 4))}})
+        rows.append(
+            {
+                'subject': sub,
+                'session': ses,
+                **{
+                    part: float((x[(codes & bit) > 0] < below * med).mean())
+                    for part, bit in (('MTL', 1), ('ventricles', 2), ('cortex', 4))
+                },
+            }
+        )
     return pd.DataFrame(rows)

@@ -63,7 +63,8 @@ def template_path(name:str) -> Path:
     "Path of a template file inside the installed nilearn (found without importing nilearn, which takes seconds)."
     import importlib.util
     spec = importlib.util.find_spec('nilearn')
-    if spec is None or not spec.submodule_search_locations: raise ImportError('nilearn is needed for the MNI152 template: pip install nilearn')
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError('nilearn is needed for the MNI152 template: pip install nilearn')
     path = Path(list(spec.submodule_search_locations)[0])/'datasets'/'data'/_TEMPLATE_FILES[name]
     if not path.exists():  # a future nilearn may move it: ask its public API
         import nilearn.datasets as nd
@@ -88,19 +89,31 @@ def _compute_template_arrays(pool:int):
     t = torch.from_numpy(np.stack(x))[None]
     if pool > 1:
         t = F.avg_pool3d(t, pool, ceil_mode=True)
-        affine = affine @ np.diag([pool, pool, pool, 1.]); affine[:3, 3] = img.affine[:3, :3] @ np.full(3, (pool - 1) / 2) + img.affine[:3, 3]
+        affine = affine @ np.diag([pool, pool, pool, 1.0])
+        affine[:3, 3] = img.affine[:3, :3] @ np.full(3, (pool - 1) / 2) + img.affine[:3, 3]
     t1, gm, wm, brain = t[0].numpy()
     # cortical ribbon: grey matter (not deep grey, not next to white matter) within ~8 mm of the brain surface
     depth = ndi.uniform_filter(brain, size=max(3, int(round(16 / pool)) | 1))
     ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (depth < 0.8)
-    mm = nib.affines.apply_affine(affine, np.stack(np.meshgrid(*[np.arange(n) for n in t1.shape], indexing='ij'), -1)).astype(np.float32)
+    mm = nib.affines.apply_affine(
+        affine, np.stack(np.meshgrid(*[np.arange(n) for n in t1.shape], indexing='ij'), -1)
+    ).astype(np.float32)
     reg = {r.name: r for r in REGIONS}
-    ctx = [np.minimum(sum(region_gauss(mm, reg[n], side) for n in ('temporal_cortex', 'parietal_cortex', 'precuneus')), 1) for side in (0, 1)]
-    deep = sum(region_gauss(mm, reg[n], side) for n in ('hippocampus', 'amygdala', 'ventricle_frontal', 'ventricle_posterior') for side in (0, 1))
+    ctx = [
+        np.minimum(sum(region_gauss(mm, reg[n], side) for n in ('temporal_cortex', 'parietal_cortex', 'precuneus')), 1)
+        for side in (0, 1)
+    ]
+    deep = sum(
+        region_gauss(mm, reg[n], side)
+        for n in ('hippocampus', 'amygdala', 'ventricle_frontal', 'ventricle_posterior')
+        for side in (0, 1)
+    )
     sex = sum(region_gauss(mm, reg[n], side) for n in ('putamen', 'anterior_cingulate') for side in (0, 1))
     in_brain = brain > 0.5
-    ad = (deep > 0.15) | ((ctx[0] + ctx[1]) * ribbon > 0.15)  # deep regions: out to ~2 sigma, where displacements are still >= 0.3 a sigma
-    labels = in_brain * (1 + 2 * ad + 4 * ((sex > 0.3) & ~ad))  # bit codes (AD wins where regions touch), sampled with nearest neighbour
+    # deep regions: out to ~2 sigma, where displacements are still >= 0.3 a sigma
+    ad = (deep > 0.15) | ((ctx[0] + ctx[1]) * ribbon > 0.15)
+    # bit codes (AD wins where regions touch), sampled with nearest neighbour
+    labels = in_brain * (1 + 2 * ad + 4 * ((sex > 0.3) & ~ad))
     maps = np.stack([t1, t1 * ribbon * ctx[0], t1 * ribbon * ctx[1], t1 * ribbon]).astype(np.float32)
     return maps, labels.astype(np.float32), affine
 
@@ -110,7 +123,15 @@ def _template_cache_file(pool:int) -> Path|None:
     root = os.environ.get('NEUROVIT_CACHE', str(Path.home()/'.cache'/'neurovit_nb'))
     if root.lower() in ('', '0', 'off', 'none'): return None
     files = [template_path(k) for k in ('t1', 'gm', 'wm')]
-    key = repr((pool, [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files], REGIONS, inspect.getsource(_compute_template_arrays), inspect.getsource(region_gauss)))
+    key = repr(
+        (
+            pool,
+            [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files],
+            REGIONS,
+            inspect.getsource(_compute_template_arrays),
+            inspect.getsource(region_gauss),
+        )
+    )
     return Path(root)/f'mni152_pool{pool}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz'
 
 @functools.lru_cache(maxsize=4)
@@ -162,11 +183,15 @@ class SynthConfig(Config):
 
     def validate(self):
         if self.n_subjects < 1: raise ConfigError(f'SynthConfig.n_subjects: must be >= 1, got {self.n_subjects}')
-        if not 0.5 <= self.spacing <= 8: raise ConfigError(f'SynthConfig.spacing: must be in [0.5, 8] mm, got {self.spacing}')
-        if self.effect_size < 0 or self.sex_effect < 0: raise ConfigError('SynthConfig.effect_size / sex_effect: must be >= 0')
+        if not 0.5 <= self.spacing <= 8:
+            raise ConfigError(f'SynthConfig.spacing: must be in [0.5, 8] mm, got {self.spacing}')
+        if self.effect_size < 0 or self.sex_effect < 0:
+            raise ConfigError('SynthConfig.effect_size / sex_effect: must be >= 0')
         if self.max_sessions < 1: raise ConfigError(f'SynthConfig.max_sessions: must be >= 1, got {self.max_sessions}')
-        if not 0 <= self.frac_longitudinal <= 1: raise ConfigError(f'SynthConfig.frac_longitudinal: must be in [0, 1], got {self.frac_longitudinal}')
-        if abs(sum(self.p_diagnosis) - 1) > 1e-6 or min(self.p_diagnosis) < 0: raise ConfigError(f'SynthConfig.p_diagnosis: must be 3 probabilities summing to 1, got {self.p_diagnosis}')
+        if not 0 <= self.frac_longitudinal <= 1:
+            raise ConfigError(f'SynthConfig.frac_longitudinal: must be in [0, 1], got {self.frac_longitudinal}')
+        if abs(sum(self.p_diagnosis) - 1) > 1e-6 or min(self.p_diagnosis) < 0:
+            raise ConfigError(f'SynthConfig.p_diagnosis: must be 3 probabilities summing to 1, got {self.p_diagnosis}')
         if self.n_sites < 1: raise ConfigError(f'SynthConfig.n_sites: must be >= 1, got {self.n_sites}')
 
 # %% ../../nbs/02_data.synthetic.ipynb #115d79d4
@@ -183,9 +208,14 @@ def sample_cohort(cfg:SynthConfig, # cohort parameters (only the design ones are
         dx = _DX[rng.choice(3, p=cfg.p_diagnosis)]
         age = float(np.clip(rng.normal({'CN': 71, 'MCI': 73, 'AD': 75}[dx], 7), 55, 92))
         head = float(np.clip(rng.normal(1 + (0.022 if sex == 'M' else -0.022) * cfg.sex_effect, 0.035), 0.9, 1.1))
-        mix = 0.4 + 1.8 * rng.dirichlet((2., 2., 2.))  # heterogeneity: each patient's own weights of the three AD components (0.4-2.2, mean 1)
+        # heterogeneity: each patient's own weights of the three AD components (0.4-2.2, mean 1)
+        mix = 0.4 + 1.8 * rng.dirichlet((2., 2., 2.))
         asym = rng.uniform(0.75, 1.25)  # left/right imbalance of the AD effect
-        n_ses = 1 + (int(rng.integers(1, cfg.max_sessions)) if cfg.max_sessions > 1 and rng.random() < cfg.frac_longitudinal else 0)
+        n_ses = 1 + (
+            int(rng.integers(1, cfg.max_sessions))
+            if cfg.max_sessions > 1 and rng.random() < cfg.frac_longitudinal
+            else 0
+        )
         sev = {'CN': 0., 'MCI': rng.uniform(0.25, 0.55), 'AD': rng.uniform(0.6, 1.4)}[dx]
         site = _SITES[int(rng.integers(cfg.n_sites))]
         anatomy_seed = int(rng.integers(2**31))
@@ -202,7 +232,8 @@ def sample_cohort(cfg:SynthConfig, # cohort parameters (only the design ones are
     return pd.DataFrame(rows)
 
 # %% ../../nbs/02_data.synthetic.ipynb #70dca2ce
-_BOX = ((-78., 78.), (-114., 80.), (-74., 90.))  # MNI mm: the brain (x ±72, y -106..72, z -72..82) at head scale up to ~1.08
+# MNI mm: the brain (x ±72, y -106..72, z -72..82) at head scale up to ~1.08
+_BOX = ((-78., 78.), (-114., 80.), (-74., 90.))
 
 @functools.lru_cache(maxsize=8)
 def output_grid(spacing:float=2.0, # voxel size (mm)
@@ -225,11 +256,16 @@ def _add_radial(d, u, region, amounts, fwd):
     "Add to `d` the displacement `a (u - c) g(u)` of a region (each side its own `a`), only near it (|u - c| < 3.5 sigma)."
     sg = np.array(region.sigma, np.float32)
     for c, a in zip(region.centres(), amounts):
-        a = float(np.clip(a, -0.6, 0.75))  # beyond this the map folds (its Jacobian is 1 - a at the centre, 1 + 0.45 a at 1.7 sigma)
+        # beyond this the map folds (its Jacobian is 1 - a at the centre, 1 + 0.45 a at 1.7 sigma)
+        a = float(np.clip(a, -0.6, 0.75))
         if a == 0: continue
         c = np.array(c, np.float32)
-        lo, hi = fwd(c), 3.5 * 1.15 * sg * fwd.scale  # the region's box in coarse-grid indices (1.15: room for rotation)
-        sl = tuple(slice(max(0, int(np.floor((m - r) / fwd.step))), max(0, int(np.ceil((m + r) / fwd.step)) + 1)) for m, r in zip(lo, hi))
+        # the region's box in coarse-grid indices (1.15: room for rotation)
+        lo, hi = fwd(c), 3.5 * 1.15 * sg * fwd.scale
+        sl = tuple(
+            slice(max(0, int(np.floor((m - r) / fwd.step))), max(0, int(np.ceil((m + r) / fwd.step)) + 1))
+            for m, r in zip(lo, hi)
+        )
         uu = u[sl] - c
         d[sl] += (a * uu) * np.exp(-0.5 * ((uu / sg)**2).sum(-1, keepdims=True))
 
@@ -251,14 +287,19 @@ _CENTRE = np.array([0., -18., 8.], np.float32)  # scaling centre: middle of the 
 def _repeat_nearest(c:torch.Tensor, f:int, shape) -> torch.Tensor:
     "Nearest-neighbour upsampling of `(x, y, z)` coarse labels to `shape`, where fine voxel j sits at coarse position j / f."
     for ax, n in enumerate(shape):
-        if f > 1: c = c.index_select(ax, torch.div(torch.arange(n) + f // 2, f, rounding_mode='floor').clamp_(max=c.shape[ax] - 1))
+        if f > 1:
+            c = c.index_select(
+                ax, torch.div(torch.arange(n) + f // 2, f, rounding_mode='floor').clamp_(max=c.shape[ax] - 1)
+            )
     return c
 
 @functools.lru_cache(maxsize=8)
 def _coarse_points(spacing):
     "MNI mm of the coarse grid points `(x, y, z, 3)` (every `f` output voxels)."
     shape, affine, f = output_grid(spacing)
-    axes = [np.arange((n - 1) // f + 1, dtype=np.float32) * f * spacing + float(affine[i, 3]) for i, n in enumerate(shape)]
+    axes = [
+        np.arange((n - 1) // f + 1, dtype=np.float32) * f * spacing + float(affine[i, 3]) for i, n in enumerate(shape)
+    ]
     p = np.stack(np.meshgrid(*axes, indexing='ij'), -1); p.flags.writeable = False
     return p
 
@@ -277,25 +318,33 @@ def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
     left = float(row['asymmetry']); sides = np.array([left, 2 - left], np.float32)
     # the subject's affine, from template to image: p = c + s R (u - c) + t (head size, age and AD atrophy, pose)
     scale = float(row['head_scale']) * (1 - 0.015 * max(age_dev, -1)) * (1 - 0.01 * sev * es)
-    rot = rotation_matrix(rng_s.normal(0, np.deg2rad(2), 3)).astype(np.float32); shift = rng_s.normal(0, 1.5, 3).astype(np.float32)
+    rot = rotation_matrix(rng_s.normal(0, np.deg2rad(2), 3)).astype(np.float32)
+    shift = rng_s.normal(0, 1.5, 3).astype(np.float32)
     # coarse grid of output points p (mm) and their template positions u = c + R^T (p - c - t) / s
     cshape = tuple((n - 1) // f + 1 for n in shape); step = f * cfg.spacing
     p = _coarse_points(cfg.spacing)
     u = ((p - _CENTRE - shift) @ rot) / scale + _CENTRE  # (x, y, z, 3)
-    fwd = lambda c: (_CENTRE + scale * (rot @ (c - _CENTRE)) + shift - affine[:3, 3])  # template mm -> mm from the grid origin
+    # template mm -> mm from the grid origin
+    fwd = lambda c: (_CENTRE + scale * (rot @ (c - _CENTRE)) + shift - affine[:3, 3])
     fwd.scale, fwd.step = scale, step
     # regional effects, sign > 0 grows a structure (samples are pulled towards its centre), < 0 shrinks it
     reg = {r.name: r for r in REGIONS}
     d = np.zeros_like(u)
     for n in ('ventricle_frontal', 'ventricle_posterior'):
         _add_radial(d, u, reg[n], (0.06 * max(age_dev, -1) + 1.2 * es * sev * float(row['w_ventricles'])) * sides, fwd)
-    _add_radial(d, u, reg['hippocampus'], (-0.015 * max(age_dev, 0) - 0.4 * es * sev * float(row['w_mtl'])) * sides, fwd)
+    _add_radial(
+        d, u, reg['hippocampus'], (-0.015 * max(age_dev, 0) - 0.4 * es * sev * float(row['w_mtl'])) * sides, fwd
+    )
     _add_radial(d, u, reg['amygdala'], (-0.36 * es * sev * float(row['w_mtl'])) * sides, fwd)
     _add_radial(d, u, reg['putamen'], (0.25 * cfg.sex_effect * sex_sign,) * 2, fwd)
     _add_radial(d, u, reg['anterior_cingulate'], (-0.25 * cfg.sex_effect * sex_sign,) * 2, fwd)
     # a smooth random deformation of the subject's anatomy (control points every ~20 mm) and a smooth bias field
     ctrl = rng_a.normal(0, cfg.deform_mm, (1, 3) + tuple(max(2, n // 5) for n in cshape)).astype(np.float32)
-    d += F.interpolate(torch.from_numpy(ctrl), size=cshape, mode='trilinear', align_corners=True)[0].permute(1, 2, 3, 0).numpy()
+    d += (
+        F.interpolate(torch.from_numpy(ctrl), size=cshape, mode='trilinear', align_corners=True)[0]
+        .permute(1, 2, 3, 0)
+        .numpy()
+    )
     bias = F.interpolate(torch.from_numpy(rng_s.normal(0, cfg.bias, (1, 1, 4, 4, 4)).astype(np.float32)), size=cshape,
                          mode='trilinear', align_corners=True)[0].exp_()  # (1, x, y, z) multiplicative bias field
     # template positions q = u - d, in grid_sample's normalised coordinates (last axis ordered z, y, x)
@@ -306,17 +355,26 @@ def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
     bias = _upsample(bias[0], f)  # (X, Y, Z)
     # cortical thinning, applied to the template: the outer grey matter darkens towards CSF (partial volume)
     thin = np.clip(1.2 * es * sev * float(row['w_cortex']) * sides, 0, 0.7)
-    m = tpl.maps[:, 0] - float(thin[0]) * tpl.maps[:, 1] - float(thin[1]) * tpl.maps[:, 2] - 0.04 * max(age_dev, 0) * tpl.maps[:, 3]
+    m = (
+        tpl.maps[:, 0]
+        - float(thin[0]) * tpl.maps[:, 1]
+        - float(thin[1]) * tpl.maps[:, 2]
+        - 0.04 * max(age_dev, 0) * tpl.maps[:, 3]
+    )
     t1 = F.grid_sample(m[:, None], grid, mode='bilinear', padding_mode='zeros', align_corners=True)[0, 0]
     brain = t1 > 0.1  # the template brain is >= 0.2 inside, 0 outside: this cuts edge voxels at half way
-    # region labels: sampled on the coarse grid and repeated (a full-resolution nearest-neighbour pass costs ~10 % of the time)
-    ccodes = F.grid_sample(tpl.labels, gcoord[None], mode='nearest', padding_mode='zeros', align_corners=True)[0, 0].to(torch.uint8)
+    # region labels: sampled on the coarse grid and repeated (a full-resolution nearest-neighbour pass costs ~10 % of
+    # the time)
+    ccodes = F.grid_sample(tpl.labels, gcoord[None], mode='nearest', padding_mode='zeros', align_corners=True)[0, 0].to(
+        torch.uint8
+    )
     codes = _repeat_nearest(ccodes, f, shape)
     # acquisition: bias field, contrast (by site and visit), noise inside the brain
     site = ord(str(row['site'])[-1]) - ord('A')
     gamma = 1 + 0.08 * ((site % 3) - 1) + float(rng_s.normal(0, 0.04))
     x = t1.mul_(bias).mul_(float(rng_s.uniform(0.9, 1.1) * 1000))
-    x = x * (gamma - (gamma - 1) / 850 * x)  # contrast jitter x (1 + (gamma - 1)(1 - x / 850)): a cheap stand-in for a gamma curve about white matter
+    # contrast jitter x (1 + (gamma - 1)(1 - x / 850)): a cheap stand-in for a gamma curve about white matter
+    x = x * (gamma - (gamma - 1) / 850 * x)
     noise_sd = float(rng_s.uniform(*cfg.noise)) * 1000 * (1 + 0.2 * (site % 2))
     x += torch.from_numpy(rng_s.standard_normal(shape, dtype=np.float32)) * noise_sd
     x = torch.where(brain, x.clamp_(1, 32000), 0.)  # >= 1 inside: the brain is exactly the non-zero voxels
@@ -332,9 +390,19 @@ def _write_subject(root:Path, rows:list[dict], cfg:SynthConfig) -> int:
     for r in rows:
         t1, ad, sex = synth_session(r, cfg, tpl)
         write_image(image_path(root, sub, r['session']), t1, affine, xform_code=4, descrip='neurovit_nb synthetic T1w')
-        write_image(image_path(gt, sub, r['session'], 'mask', desc='ad'), ad, affine, xform_code=4, descrip='AD effect regions')
-        write_image(image_path(gt, sub, r['session'], 'mask', desc='sex'), sex, affine, xform_code=4, descrip='sex effect regions')
-    write_sessions(root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows])
+        write_image(
+            image_path(gt, sub, r['session'], 'mask', desc='ad'), ad, affine, xform_code=4, descrip='AD effect regions'
+        )
+        write_image(
+            image_path(gt, sub, r['session'], 'mask', desc='sex'),
+            sex,
+            affine,
+            xform_code=4,
+            descrip='sex effect regions',
+        )
+    write_sessions(
+        root, sub, [{'session_id': r['session'], 'diagnosis': r['diagnosis'], 'age': r['age']} for r in rows]
+    )
     return len(rows)
 
 def _write_subject_star(args): return _write_subject(*args)
@@ -352,10 +420,16 @@ def _write_metadata(root:Path, design:pd.DataFrame, cfg:SynthConfig):
     write_description(root, f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'neurovit_nb.data.synthetic', how,
                       readme=f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {cfg.spacing} mm, MNI152 space): '
                              f'the {how}.\nGround-truth effect masks and per-session effect parameters are in derivatives/groundtruth.')
-    write_participants(root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site}))
+    write_participants(
+        root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site})
+    )
     gt = root/'derivatives'/'groundtruth'
-    write_description(gt, 'ground truth of the synthetic effects', 'neurovit_nb.data.synthetic', how, dataset_type='derivative')
-    design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(gt/'effects.tsv', sep='\t', index=False)
+    write_description(
+        gt, 'ground truth of the synthetic effects', 'neurovit_nb.data.synthetic', how, dataset_type='derivative'
+    )
+    design.rename(columns={'subject': 'participant_id', 'session': 'session_id'}).to_csv(
+        gt / 'effects.tsv', sep='\t', index=False
+    )
 
 # %% ../../nbs/02_data.synthetic.ipynb #b190c75e
 def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, be empty, or hold this same cohort
@@ -366,7 +440,8 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
                          sex_effect:float=1.0, # sex effect strength (0: none)
                          max_sessions:int=3, # visits per longitudinal subject (1: cross-sectional)
                          frac_longitudinal:float=0.3, # share of subjects with more than one visit
-                         n_workers:int|None=None, # processes (None: one per CPU, at most 8; 0: in this process; N: N processes)
+                         # processes (None: one per CPU, at most 8; 0: in this process; N: N processes)
+                         n_workers:int|None=None,
                          **kwargs, # any other `SynthConfig` field (noise, deform_mm, p_diagnosis, ...)
                         ) -> Path: # `out_dir`
     "Write a synthetic BIDS cohort with ground-truth effect masks; a no-op if `out_dir` already holds the same cohort."
@@ -383,7 +458,8 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
     t0 = time.perf_counter()
     design = sample_cohort(cfg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.partial-', dir=out_dir.parent))  # renamed into place when complete
+    # renamed into place when complete
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.partial-', dir=out_dir.parent))
     try:
         _write_metadata(tmp, design, cfg)
         jobs = [(tmp, g.to_dict('records'), cfg) for _, g in design.groupby('subject', sort=True)]
@@ -392,7 +468,8 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         load_template(cfg.spacing)  # once, before forking
         if n_workers == 0: n_img = sum(map(_write_subject_star, jobs))
         else:
-            with process_pool(n_workers) as ex: n_img = sum(ex.map(_write_subject_star, jobs, chunksize=max(1, len(jobs) // (8 * n_workers))))
+            with process_pool(n_workers) as ex:
+                n_img = sum(ex.map(_write_subject_star, jobs, chunksize=max(1, len(jobs) // (8 * n_workers))))
         save_json(record, tmp/'code'/'neurovit_synth.json')  # written last: its presence marks a complete cohort
         if out_dir.exists(): out_dir.rmdir()  # an empty folder the user made for it
         os.replace(tmp, out_dir)
@@ -400,7 +477,9 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     dt = time.perf_counter() - t0
-    log.info(f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, {n_workers or "no worker"} process(es))')
+    log.info(
+        f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, {n_workers or "no worker"} process(es))'
+    )
     return out_dir
 
 # %% ../../nbs/02_data.synthetic.ipynb #44989125
@@ -437,7 +516,9 @@ def separability(cfg:SynthConfig) -> pd.DataFrame:
     feats['voxels at 8 mm'] = F.avg_pool3d(x[:, None], max(1, int(8 // cfg.spacing))).flatten(1).numpy()
     model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=2000))
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    def auc(v, y): return round(roc_auc_score(y, cross_val_predict(model, v, y, cv=cv, method='predict_proba')[:, 1]), 3)
+
+    def auc(v, y):
+        return round(roc_auc_score(y, cross_val_predict(model, v, y, cv=cv, method='predict_proba')[:, 1]), 3)
     keep = design.diagnosis.isin(['CN', 'AD']).to_numpy()
     return pd.DataFrame({'CN vs AD': {k: auc(v[keep], (design.diagnosis[keep] == 'AD').to_numpy(int)) for k, v in feats.items()},
                          'sex': {k: auc(v, (design.sex == 'M').to_numpy(int)) for k, v in feats.items()}})

@@ -40,7 +40,8 @@ def as_volume(img, # a path, a `Volume`, a nibabel image, or a (X, Y, Z) / (1, X
 # %% ../../nbs/07_data.viz.ipynb #1b2b24fe
 def plot_ortho(img, # path, `Volume`, nibabel image or array (see `as_volume`)
                title:str|None=None, # title drawn on the figure
-               cut_coords:tuple|None=None, # world (mm) point where the three planes cross; `None` picks the centre of mass
+               # world (mm) point where the three planes cross; `None` picks the centre of mass
+               cut_coords:tuple|None=None,
                figsize:tuple=(7, 2.6), # inches
                dpi:int=72, # resolution of the figure (keep it low for saved notebooks)
                **kwargs, # passed on to `nilearn.plotting.plot_anat` (e.g. `vmin`, `vmax`, `colorbar`, `black_bg`)
@@ -60,38 +61,53 @@ def slice_image(data:np.ndarray, # (X, Y, Z) RAS volume
                 index:int, # slice number along `axis`
                ) -> np.ndarray: # 2D slice, rows running bottom-to-top (for `origin='lower'`)
     "One slice of a RAS volume, oriented for display (anterior/superior up, right to the right)."
-    if not 0 <= index < data.shape[axis]: raise IndexError(f'slice {index} is outside axis {axis} of size {data.shape[axis]}')
+    if not 0 <= index < data.shape[axis]:
+        raise IndexError(f'slice {index} is outside axis {axis} of size {data.shape[axis]}')
     return np.take(data, index, axis=axis).T
 
 class SliceBrowser(widgets.VBox):
     "An ipywidgets slice browser over the images of a cohort table."
     def __init__(self, df:pd.DataFrame, # cohort table with a path column (one row per image)
                  path_col:str='path', # column with the image paths
-                 label_cols:list[str]|None=None, # columns shown in the image names; `None`: the usual label columns present
+                 # columns shown in the image names; `None`: the usual label columns present
+                 label_cols:list[str]|None=None,
                  loader=load_nifti, # path -> `Volume`
                  figsize:tuple=(4, 4), # inches
                  dpi:int=72, # figure resolution
                  cache_size:int=4, # volumes kept in memory
                 ):
-        if path_col not in df.columns: raise ValueError(f'slice_browser: the table has no {path_col!r} column (columns: {list(df.columns)})')
+        if path_col not in df.columns:
+            raise ValueError(f'slice_browser: the table has no {path_col!r} column (columns: {list(df.columns)})')
         if len(df) == 0: raise ValueError('slice_browser: the table is empty')
-        if label_cols is None: label_cols = [c for c in ('sex', 'age', 'diagnosis', 'label', 'split') if c in df.columns]
-        self.df, self.path_col, self.label_cols, self.loader = df.reset_index(drop=True), path_col, list(label_cols), loader
+        if label_cols is None:
+            label_cols = [c for c in ('sex', 'age', 'diagnosis', 'label', 'split') if c in df.columns]
+        self.df, self.path_col, self.label_cols, self.loader = (
+            df.reset_index(drop=True),
+            path_col,
+            list(label_cols),
+            loader,
+        )
         self.figsize, self.dpi, self.cache_size, self._cache = figsize, dpi, cache_size, OrderedDict()
-        self.image = widgets.Dropdown(options=[(self._name(i), i) for i in range(len(self.df))], value=0, description='image')
+        self.image = widgets.Dropdown(
+            options=[(self._name(i), i) for i in range(len(self.df))], value=0, description='image'
+        )
         self.plane = widgets.ToggleButtons(options=list(_PLANES.items()), value=2, description='plane')
         self.index = widgets.IntSlider(min=0, max=1, value=0, description='slice', continuous_update=False)
         self.out = widgets.Output()
         super().__init__([self.image, widgets.HBox([self.plane, self.index]), self.out])
         self._quiet = False
         self._reset_slider()
-        self.image.observe(self._on_view, 'value'); self.plane.observe(self._on_view, 'value'); self.index.observe(self._on_index, 'value')
+        self.image.observe(self._on_view, 'value')
+        self.plane.observe(self._on_view, 'value')
+        self.index.observe(self._on_index, 'value')
         self._redraw()
 
     def _name(self, i):
         r = self.df.iloc[i]
         who = ' '.join(str(r[c]) for c in ('subject', 'session') if c in r.index and str(r[c]) not in ('', 'nan'))
-        labels = ', '.join(f'{c}={r[c]}' for c in self.label_cols if c in r.index and pd.notna(r[c]) and str(r[c]) != '')
+        labels = ', '.join(
+            f'{c}={r[c]}' for c in self.label_cols if c in r.index and pd.notna(r[c]) and str(r[c]) != ''
+        )
         return f'{i}: {who or Path(str(r[self.path_col])).name}' + (f' ({labels})' if labels else '')
 
     def volume(self, i:int|None=None, # row of the table; `None`: the selected one
@@ -113,7 +129,8 @@ class SliceBrowser(widgets.VBox):
         ax = fig.add_subplot()
         ax.imshow(slice_image(vol.data, axis, self.index.value), cmap='gray', origin='lower', aspect=zooms[rows] / zooms[cols],
                   vmin=vmin, vmax=vmax)
-        ax.set_title(f'{self.image.label}\n{self.plane.label} {self.index.value}/{self.index.max}', fontsize=8); ax.axis('off')
+        ax.set_title(f'{self.image.label}\n{self.plane.label} {self.index.value}/{self.index.max}', fontsize=8)
+        ax.axis('off')
         fig.tight_layout()
         return fig
 
@@ -146,43 +163,63 @@ def _class_names(df:pd.DataFrame, label_col:str|None) -> tuple[pd.Series, str]:
     if label_col is None:
         classes = df.attrs.get('classes')
         if 'label' in df.columns and classes:
-            return df['label'].map(lambda i: classes[int(i)] if pd.notna(i) else 'n/a'), str(df.attrs.get('task', 'label'))
+            return df['label'].map(lambda i: classes[int(i)] if pd.notna(i) else 'n/a'), str(
+                df.attrs.get('task', 'label')
+            )
         label_col = next((c for c in ('diagnosis', 'sex', 'label') if c in df.columns), None)
         if label_col is None: return pd.Series('all', index=df.index), 'cohort'
-    elif label_col not in df.columns: raise ValueError(f'cohort_summary: no column {label_col!r} (columns: {list(df.columns)})')
+    elif label_col not in df.columns:
+        raise ValueError(f'cohort_summary: no column {label_col!r} (columns: {list(df.columns)})')
     return df[label_col].astype(str).where(df[label_col].notna(), 'n/a'), label_col
 
 def cohort_summary(df:pd.DataFrame, # cohort table: one row per image, with `subject` (and `session`)
-                   label_col:str|None=None, # class column; `None`: the task's classes after `apply_task`, else the first of diagnosis, sex, label
+                   # class column; `None`: the task's classes after `apply_task`, else the first of diagnosis, sex,
+                   # label
+                   label_col:str|None=None,
                    age_col:str='age', # age column (per image); skipped when absent
                    split_col:str='split', # when present, label counts are shown per split
                    subject_col:str='subject', # subject id column
                    title:str|None=None, # figure title; `None`: image and subject counts
                   ) -> go.Figure:
     "Label balance, age distribution and sessions per subject of a cohort, as one plotly figure."
-    if subject_col not in df.columns: raise ValueError(f'cohort_summary: no column {subject_col!r} (columns: {list(df.columns)})')
+    if subject_col not in df.columns:
+        raise ValueError(f'cohort_summary: no column {subject_col!r} (columns: {list(df.columns)})')
     labels, what = _class_names(df, label_col)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=(f'images per {what} class', f'{age_col} at scan', 'sessions per subject'))
+    fig = make_subplots(
+        rows=1, cols=3, subplot_titles=(f'images per {what} class', f'{age_col} at scan', 'sessions per subject')
+    )
     classes = sorted(labels.unique())
     if split_col in df.columns:
         counts = pd.crosstab(labels, df[split_col])
         for split in [s for s in ('train', 'val', 'test', 'external') if s in counts.columns] + [s for s in counts.columns if s not in ('train', 'val', 'test', 'external')]:
-            fig.add_trace(go.Bar(x=classes, y=counts.loc[classes, split].tolist(), name=str(split), legendgroup='split'), 1, 1)
+            fig.add_trace(
+                go.Bar(x=classes, y=counts.loc[classes, split].tolist(), name=str(split), legendgroup='split'), 1, 1
+            )
     else:
         counts = labels.value_counts()
         fig.add_trace(go.Bar(x=classes, y=[int(counts[c]) for c in classes], name='images', showlegend=False), 1, 1)
     if age_col in df.columns:
         age = pd.to_numeric(df[age_col], errors='coerce')
         for c in classes:
-            fig.add_trace(go.Histogram(x=age[labels == c].dropna().tolist(), name=c, opacity=0.6, nbinsx=20, legendgroup='label'), 1, 2)
+            fig.add_trace(
+                go.Histogram(x=age[labels == c].dropna().tolist(), name=c, opacity=0.6, nbinsx=20, legendgroup='label'),
+                1,
+                2,
+            )
     # one barmode per figure: grouped bars side by side with splits, otherwise overlaid age histograms
     fig.update_layout(barmode='group' if split_col in df.columns else 'overlay')
     per_subject = df.groupby(subject_col).size().value_counts().sort_index()
     fig.add_trace(go.Bar(x=per_subject.index.tolist(), y=per_subject.tolist(), name='subjects', showlegend=False), 1, 3)
-    fig.update_xaxes(title_text='sessions', dtick=1, row=1, col=3); fig.update_yaxes(title_text='subjects', row=1, col=3)
+    fig.update_xaxes(title_text='sessions', dtick=1, row=1, col=3)
+    fig.update_yaxes(title_text='subjects', row=1, col=3)
     fig.update_yaxes(title_text='images', row=1, col=1)
     n_sub = df[subject_col].nunique()
-    fig.update_layout(title=title or f'{len(df)} images of {n_sub} subjects', height=330, width=950, margin=dict(t=70, b=40, l=50, r=20))
+    fig.update_layout(
+        title=title or f'{len(df)} images of {n_sub} subjects',
+        height=330,
+        width=950,
+        margin=dict(t=70, b=40, l=50, r=20),
+    )
     return fig
 
 # %% ../../nbs/07_data.viz.ipynb #039e0c5f
@@ -209,7 +246,9 @@ def plot_registration(img, # a registered image: path, `Volume`, nibabel image (
                      ):
     "The template's brain outline (red) and grey/white boundary (yellow) over a registered image, with nilearn."
     t, bm = mni_template(spacing)
-    d = plot_ortho(_on_template(img, spacing), title=_qc_title(title, qc) or None, cut_coords=cut_coords, figsize=figsize, dpi=dpi)
+    d = plot_ortho(
+        _on_template(img, spacing), title=_qc_title(title, qc) or None, cut_coords=cut_coords, figsize=figsize, dpi=dpi
+    )
     d.add_contours(nib.Nifti1Image(bm.astype(np.float32), t.affine), levels=[0.5], colors='r', linewidths=0.8)
     d.add_contours(nib.Nifti1Image(t.data, t.affine), levels=[0.7], colors='y', linewidths=0.5)
     return d

@@ -32,7 +32,10 @@ def _check_attentions(attns):
     for i, a in enumerate(attns):
         if a.ndim != 4 or a.shape[-1] != a.shape[-2]:
             raise ValueError(f'attentions[{i}]: expected shape (B, heads, T, T), got {tuple(a.shape)}')
-        if a.shape != attns[0].shape: raise ValueError(f'attentions[{i}]: shape {tuple(a.shape)} differs from attentions[0] {tuple(attns[0].shape)}')
+        if a.shape != attns[0].shape:
+            raise ValueError(
+                f'attentions[{i}]: shape {tuple(a.shape)} differs from attentions[0] {tuple(attns[0].shape)}'
+            )
     return list(attns)
 
 def fuse_heads(attn:Tensor, # one block's attention, (B, heads, T, T)
@@ -40,7 +43,8 @@ def fuse_heads(attn:Tensor, # one block's attention, (B, heads, T, T)
               ) -> Tensor: # (B, T, T)
     "Combine the heads of one block's attention into one `(B, T, T)` matrix."
     if isinstance(fusion, int) and not isinstance(fusion, bool):
-        if not -attn.shape[1] <= fusion < attn.shape[1]: raise ValueError(f'fusion: head {fusion} out of range for {attn.shape[1]} heads')
+        if not -attn.shape[1] <= fusion < attn.shape[1]:
+            raise ValueError(f'fusion: head {fusion} out of range for {attn.shape[1]} heads')
         return attn[:, fusion]
     if fusion == 'mean': return attn.mean(1)
     if fusion == 'max': return attn.amax(1)
@@ -61,7 +65,8 @@ def cls_attention(attns:list[Tensor], # per-block attention, each (B, heads, T, 
                   layer:int=-1, # which block
                   fusion:str|int='mean', # head fusion ('mean', 'max', 'min') or one head's index
                   num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
-                  pool:str='token', # the model's pooling: 'token' reads the class-token row, 'avg' the mean over patch rows
+                  # the model's pooling: 'token' reads the class-token row, 'avg' the mean over patch rows
+                  pool:str='token',
                  ) -> Tensor: # (B, N) over patch tokens
     "One block's attention from the pooled query to every patch token."
     attns = _check_attentions(attns)
@@ -80,7 +85,8 @@ def _discard_lowest(a:Tensor, discard_ratio:float, num_prefix_tokens:int) -> Ten
 
 def rollout_matrix(attns:list[Tensor], # per-block attention, each (B, heads, T, T)
                    fusion:str|int='mean', # head fusion: 'mean', 'max', 'min' or one head's index
-                   discard_ratio:float=0., # share of each row's smallest weights to zero (diagonal and prefix columns spared)
+                   # share of each row's smallest weights to zero (diagonal and prefix columns spared)
+                   discard_ratio:float=0.,
                    num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
                   ) -> Tensor: # (B, T, T), rows sum to one
     "Attention rolled out through all blocks: the product of the residual-corrected, row-normalised attention."
@@ -114,7 +120,9 @@ def gradient_relevance(attns:list[Tensor], # per-block attention, each (B, heads
     "Gradient-weighted attention relevance of every patch token for one class."
     attns, grads = _check_attentions(attns), list(grads)
     if len(grads) != len(attns) or any(g is None or g.shape != a.shape for a, g in zip(attns, grads)):
-        raise ValueError('grads: need one gradient per attention map, with the same shape (was the attention recorded with keep_grad=True and the score backpropagated?)')
+        raise ValueError(
+            'grads: need one gradient per attention map, with the same shape (was the attention recorded with keep_grad=True and the score backpropagated?)'
+        )
     B, _, T, _ = attns[0].shape
     eye = torch.eye(T, device=attns[0].device, dtype=torch.float32)
     relevance = eye.expand(B, T, T)
@@ -131,7 +139,9 @@ def tokens_to_volume(tokens:Tensor, # (B, N) token map over the patch tokens
     "Reshape a token map to the patch grid and upsample it trilinearly to the input size."
     grid_size, img_size = tuple(grid_size), tuple(img_size)
     if tokens.ndim != 2 or tokens.shape[1] != math.prod(grid_size):
-        raise ValueError(f'tokens: expected (B, {math.prod(grid_size)}) for grid {grid_size}, got {tuple(tokens.shape)}')
+        raise ValueError(
+            f'tokens: expected (B, {math.prod(grid_size)}) for grid {grid_size}, got {tuple(tokens.shape)}'
+        )
     grid = tokens.detach().float().reshape(tokens.shape[0], 1, *grid_size)  # (B, 1, gd, gh, gw)
     vol = F.interpolate(grid, size=img_size, mode='trilinear', align_corners=False)  # (B, 1, D, H, W)
     return vol[:, 0].clamp(min=0)  # interpolation of non-negative values stays non-negative; clamp rounding
@@ -148,11 +158,18 @@ def is_vit(model:nn.Module, # any model
 def _reads_patches(model) -> bool:
     "Whether a ViT's linear head reads the patch tokens (flat readout or mean pooling), which 'readout' decomposes."
     pool = getattr(getattr(model, 'cfg', None), 'global_pool', None)
-    return is_vit(model) and pool in ('flat', 'avg') and isinstance(getattr(model, 'head', None), nn.Linear) and hasattr(model, 'forward_features')
+    return (
+        is_vit(model)
+        and pool in ('flat', 'avg')
+        and isinstance(getattr(model, 'head', None), nn.Linear)
+        and hasattr(model, 'forward_features')
+    )
 
 def _pool_of(model) -> str:
     "How a ViT pools its tokens, as the maps read it: 'token' or 'avg' (a flat readout reads every patch row: 'avg')."
-    pool = getattr(getattr(model, 'cfg', None), 'global_pool', 'token' if getattr(model, 'num_prefix_tokens', 0) else 'avg')
+    pool = getattr(
+        getattr(model, 'cfg', None), 'global_pool', 'token' if getattr(model, 'num_prefix_tokens', 0) else 'avg'
+    )
     return 'avg' if pool == 'flat' else pool
 
 def _normalize_max(maps:Tensor) -> Tensor:
@@ -163,14 +180,17 @@ def _normalize_max(maps:Tensor) -> Tensor:
 def _class_index(logits:Tensor, class_idx:int|None) -> Tensor:
     "Per-sample class indices: the prediction, or `class_idx` for every sample."
     if class_idx is None: return logits.argmax(1)
-    if not 0 <= class_idx < logits.shape[1]: raise ValueError(f'class_idx: {class_idx} out of range for {logits.shape[1]} classes')
+    if not 0 <= class_idx < logits.shape[1]:
+        raise ValueError(f'class_idx: {class_idx} out of range for {logits.shape[1]} classes')
     return torch.full((logits.shape[0],), class_idx, dtype=torch.long, device=logits.device)
 
 # %% ../../nbs/40_interpret.attention.ipynb #6f4b44e5
 def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer) -> tuple[Tensor, Tensor]:
     "Token maps (B, N) of a ViT for the attention methods, and the logits (B, classes) of the same forward pass."
     if not is_vit(model):
-        raise ValueError(f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none (use method='gradcam')")
+        raise ValueError(
+            f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none (use method='gradcam')"
+        )
     prefix, pool = int(getattr(model, 'num_prefix_tokens', 0)), _pool_of(model)
     if method == 'relevance':
         with torch.enable_grad(), record_attention(model, keep_grad=True) as attns:
@@ -227,7 +247,9 @@ def attribute(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `
         if method == 'gradcam': maps, logits = _gradcam(model, x, class_idx, gradcam_layer)
         elif method in CAPTUM_METHODS:
             with torch.no_grad(): logits = model(x)
-            maps = captum_map(model, x, method, _class_index(logits, class_idx), ig_steps, smooth_samples, smooth_sd, window, sign)
+            maps = captum_map(
+                model, x, method, _class_index(logits, class_idx), ig_steps, smooth_samples, smooth_sd, window, sign
+            )
         elif method == 'readout':
             tokens, logits = _readout(model, x, class_idx, propagate)
             maps = tokens_to_volume(tokens, model.grid_size, x.shape[2:])
@@ -240,7 +262,9 @@ def attribute(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `
 def attribution_map(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN with `gradcam_layer`
                     x:Tensor, # input batch (B, C, D, H, W)
                     method:str='rollout', # one of METHODS: 'cls', 'rollout', 'relevance', 'gradcam'
-                    **kwargs, # any other option of `attribute` (class_idx, fusion, discard_ratio, layer, gradcam_layer, normalize)
+                    # any other option of `attribute` (class_idx, fusion, discard_ratio, layer, gradcam_layer,
+                    # normalize)
+                    **kwargs,
                    ) -> Tensor: # (B, D, H, W), non-negative, on the input's grid
     "The maps of `attribute` alone, when the prediction is not needed."
     return attribute(model, x, method, **kwargs).maps
@@ -249,7 +273,10 @@ def attribution_map(model:nn.Module, # a ViT from `neurovit_nb.models` or a CNN 
 def _gradcam(model, x, class_idx, layer) -> tuple[Tensor, Tensor]:
     "Grad-CAM maps (B, D, H, W) and the logits (B, classes), from one forward and one backward pass of the batch."
     layer = layer or getattr(model, 'gradcam_layer', None)
-    if layer is None: raise ValueError(f'layer: {type(model).__name__} has no `gradcam_layer`; pass the name of a convolutional layer')
+    if layer is None:
+        raise ValueError(
+            f'layer: {type(model).__name__} has no `gradcam_layer`; pass the name of a convolutional layer'
+        )
     modules = dict(model.named_modules())
     if layer not in modules: raise ValueError(f'layer: {layer!r} is not a module of {type(model).__name__}')
     acts = []
@@ -284,26 +311,35 @@ def readout_tokens(tokens:Tensor, # the final, normalised patch tokens (B, N, E)
     C = weight.shape[0]
     if weight.shape[1] == N * E: W = weight.reshape(C, N, E)  # flat: weights per position
     elif weight.shape[1] == E: W = (weight / N)[:, None].expand(C, N, E)  # mean pooling: the same weights everywhere
-    else: raise ValueError(f'weight: expected (C, {N * E}) or (C, {E}) for {N} tokens of width {E}, got {tuple(weight.shape)}')
+    else:
+        raise ValueError(
+            f'weight: expected (C, {N * E}) or (C, {E}) for {N} tokens of width {E}, got {tuple(weight.shape)}'
+        )
     Wc = W[cls] - W.mean(0)  # (B, N, E): the class against the mean class, which is what the softmax reads
     return (tokens.float() * Wc.float()).sum(-1)
 
 def readout_map(contributions:Tensor, # (B, N) per-token parts of the logit margin, from `readout_tokens`
-                rollout:Tensor|None=None, # (B, T, T) rollout matrix to carry them to the input patches; None: stay in place
+                # (B, T, T) rollout matrix to carry them to the input patches; None: stay in place
+                rollout:Tensor|None=None,
                 num_prefix_tokens:int=0, # prefix tokens (class token) in the rollout matrix
                ) -> Tensor: # (B, N), non-negative
     "The readout's positive evidence per patch, optionally carried back through the attention rollout."
     r = contributions.clamp(min=0)
     if rollout is None: return r
     p = num_prefix_tokens
-    if rollout.shape[-1] != r.shape[1] + p: raise ValueError(f'rollout: {rollout.shape[-1]} tokens, expected {r.shape[1] + p}')
-    return torch.einsum('bn,bnm->bm', r, rollout[:, p:, p:].float())  # (B, N): row n is how final token n is made of the input patches
+    if rollout.shape[-1] != r.shape[1] + p:
+        raise ValueError(f'rollout: {rollout.shape[-1]} tokens, expected {r.shape[1] + p}')
+    return torch.einsum(
+        'bn,bnm->bm', r, rollout[:, p:, p:].float()
+    )  # (B, N): row n is how final token n is made of the input patches
 
 # %% ../../nbs/40_interpret.attention.ipynb #947daf0d
 def _readout(model, x, class_idx, propagate) -> tuple[Tensor, Tensor]:
     "Readout maps (B, N) of a ViT whose head reads the patch tokens, and the logits of the same forward pass."
     if not _reads_patches(model):
-        raise ValueError(f"method='readout' needs a ViT whose linear head reads the patch tokens (global_pool 'flat' or 'avg'); {type(model).__name__} has none (use 'relevance' or a Captum method)")
+        raise ValueError(
+            f"method='readout' needs a ViT whose linear head reads the patch tokens (global_pool 'flat' or 'avg'); {type(model).__name__} has none (use 'relevance' or a Captum method)"
+        )
     p = int(getattr(model, 'num_prefix_tokens', 0))
     with torch.no_grad(), record_attention(model) as attns:
         tokens = model.forward_features(x)  # (B, T, E)
@@ -339,14 +375,22 @@ def captum_map(model:nn.Module, # any classifier of volumes
     except ImportError as e: raise ImportError(f"method={method!r} needs Captum: pip install captum") from e
     f, x, C = _margin(model), x.detach(), x.shape[1]
     with torch.enable_grad(), warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='Input Tensor 0 did not already require gradients')  # Captum sets it itself
-        if method == 'gradxinput': a = attr.InputXGradient(f).attribute(x, target=cls)
-        elif method == 'ig': a = attr.IntegratedGradients(f).attribute(x, baselines=0., target=cls, n_steps=ig_steps, internal_batch_size=8 * len(x))
+        # Captum sets it itself
+        warnings.filterwarnings('ignore', message='Input Tensor 0 did not already require gradients')
+        if method == 'gradxinput':
+            a = attr.InputXGradient(f).attribute(x, target=cls)
+        elif method == 'ig':
+            a = attr.IntegratedGradients(f).attribute(
+                x, baselines=0.0, target=cls, n_steps=ig_steps, internal_batch_size=8 * len(x)
+            )
         elif method == 'smoothgrad':
             sd = smooth_sd * float(x.amax() - x.amin())
-            a = attr.NoiseTunnel(attr.Saliency(f)).attribute(x, nt_type='smoothgrad', nt_samples=smooth_samples, nt_samples_batch_size=8, stdevs=sd, target=cls)
+            a = attr.NoiseTunnel(attr.Saliency(f)).attribute(
+                x, nt_type='smoothgrad', nt_samples=smooth_samples, nt_samples_batch_size=8, stdevs=sd, target=cls
+            )
         else:
-            if window < 2 or window > min(x.shape[2:]): raise ValueError(f'window: must be in [2, {min(x.shape[2:])}] voxels, got {window}')
+            if window < 2 or window > min(x.shape[2:]):
+                raise ValueError(f'window: must be in [2, {min(x.shape[2:])}] voxels, got {window}')
             a = attr.Occlusion(f).attribute(x, sliding_window_shapes=(C, window, window, window), strides=(C,) + (window // 2,) * 3,
                                             baselines=0., target=cls, perturbations_per_eval=16)
     model.zero_grad(set_to_none=True)  # leave no gradients on the weights
@@ -380,7 +424,8 @@ def as_image(img, # an image path, a nibabel image, or None
 def _reference_grid(reference) -> tuple[tuple[int, int, int], np.ndarray, nib.Nifti1Header|None]:
     "Shape, affine and header of a reference given as a path, a nibabel image or a (shape, affine) pair."
     reference = as_image(reference)
-    if hasattr(reference, 'affine'): return tuple(reference.shape[:3]), np.asarray(reference.affine, float), getattr(reference, 'header', None)
+    if hasattr(reference, 'affine'):
+        return tuple(reference.shape[:3]), np.asarray(reference.affine, float), getattr(reference, 'header', None)
     shape, affine = reference
     affine = np.asarray(affine, float)
     if affine.shape != (4, 4): raise ValueError(f'reference: affine must be 4x4, got {affine.shape}')
@@ -390,7 +435,8 @@ def map_to_image_space(volume:np.ndarray|Tensor, # map on the model's grid (D, H
                        affine:np.ndarray, # the model grid's voxel-to-world affine (from the preprocessing)
                        reference, # target grid: image path, nibabel image, or (shape, affine)
                        order:int=1, # spline order: 1 is trilinear (keeps maps non-negative), 0 nearest
-                       world_to_template:np.ndarray|None=None, # scan -> template transform of a registered image; None: not registered
+                       # scan -> template transform of a registered image; None: not registered
+                       world_to_template:np.ndarray|None=None,
                       ) -> nib.Nifti1Image: # float32 map with the reference's shape and affine
     "Resample a map from the model's grid to a reference image's grid by world coordinates."
     data = volume.detach().cpu().numpy() if isinstance(volume, Tensor) else np.asarray(volume)
@@ -398,7 +444,10 @@ def map_to_image_space(volume:np.ndarray|Tensor, # map on the model's grid (D, H
     affine = np.asarray(affine, float)
     if affine.shape != (4, 4): raise ValueError(f'affine: must be 4x4, got {affine.shape}')
     shape, ref_affine, ref_header = _reference_grid(reference)
-    img = nib.Nifti1Image(resample_to_source(data, affine, ref_affine, shape, order=order, world_to_template=world_to_template), ref_affine)
+    img = nib.Nifti1Image(
+        resample_to_source(data, affine, ref_affine, shape, order=order, world_to_template=world_to_template),
+        ref_affine,
+    )
     code = int(ref_header['sform_code']) if ref_header is not None and 'sform_code' in ref_header else 1
     img.set_sform(ref_affine, code or 1); img.set_qform(ref_affine, code or 1)
     return img
@@ -435,6 +484,8 @@ def group_average(maps:list, # NIfTI maps (images or paths), e.g. one per correc
     total = np.zeros(shape, np.float64)
     for m in maps:
         same = tuple(m.shape[:3]) == shape and np.allclose(m.affine, affine)
-        data = m.get_fdata() if same else np.asarray(map_to_image_space(m.get_fdata(), m.affine, (shape, affine)).dataobj)
+        data = (
+            m.get_fdata() if same else np.asarray(map_to_image_space(m.get_fdata(), m.affine, (shape, affine)).dataobj)
+        )
         total += data
     return nib.Nifti1Image((total / len(maps)).astype(np.float32), affine)

@@ -25,16 +25,21 @@ def find_image(run, # a loaded run (its `splits` table lists the images)
     "The image file a user means: an existing file, or a subject (and session) of the run."
     if Path(image).is_file(): return Path(image)
     df, key = run.splits, str(image)
-    if 'subject' not in df or 'path' not in df: raise ValueError("run: its splits table has no 'subject'/'path' columns")
+    if 'subject' not in df or 'path' not in df:
+        raise ValueError("run: its splits table has no 'subject'/'path' columns")
     session = df['session'].fillna('').astype(str) if 'session' in df else pd.Series('', index=df.index)
     ids = df['subject'].astype(str)
     for k in (key, f'sub-{key}'):
         hit = df[(ids == k) | (ids + '_' + session == k)]
         if len(hit): break
     if hit.empty:
-        raise ValueError(f'image: {key!r} is neither a file nor a subject of the run (subjects look like {", ".join(ids.drop_duplicates().head(3))})')
+        raise ValueError(
+            f'image: {key!r} is neither a file nor a subject of the run (subjects look like {", ".join(ids.drop_duplicates().head(3))})'
+        )
     if len(hit) > 1:
-        get_logger('neurovit_nb.interpret').info(f'{key} has {len(hit)} images; using {Path(hit.path.iloc[0]).name} (name the session to pick another)')
+        get_logger('neurovit_nb.interpret').info(
+            f'{key} has {len(hit)} images; using {Path(hit.path.iloc[0]).name} (name the session to pick another)'
+        )
     return Path(hit['path'].iloc[0])
 
 # %% ../../nbs/43_interpret.explain.ipynb #b49d31d7
@@ -49,7 +54,8 @@ def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load
                 method:str|None=None, # one of METHODS; None: `default_method` of the run's model
                 out:str|Path='explain', # output folder
                 class_idx:int|None=None, # class to explain; None: the prediction
-                percentile:float=90., # the figures show the map above this percentile of its brain voxels (90: the top 10%)
+                # the figures show the map above this percentile of its brain voxels (90: the top 10%)
+                percentile:float=90.,
                 threshold:float|None=None, # instead of `percentile`: a share of the map's maximum in the brain
                 mask:str|Path|None=None, # brain mask of the image (NIfTI); None: the skull-stripped image's foreground
                 **kwargs, # passed to `attribute` (fusion, discard_ratio, layer, gradcam_layer)
@@ -64,22 +70,39 @@ def explain_run(run, # a run directory or a loaded run (`neurovit_nb.rundir.load
     path = find_image(run, image)
     if why := method_fit(run.model, method):
         warnings.warn(f'method {method!r}: {why}', stacklevel=2)
-    x, affine, info = preprocess_volume(load_nifti(path), run.prep, with_info=True)  # a registered image keeps its transform
-    res = attribute(run.model, as_batch(x, run.model), method, class_idx=class_idx, **kwargs)  # map and prediction: one pass
+    # a registered image keeps its transform
+    x, affine, info = preprocess_volume(load_nifti(path), run.prep, with_info=True)
+    # map and prediction: one pass
+    res = attribute(run.model, as_batch(x, run.model), method, class_idx=class_idx, **kwargs)
     prob = res.logits.softmax(1)[0].cpu().numpy()
     pred = int(prob.argmax())
     cls = pred if class_idx is None else class_idx
-    img = map_to_image_space(res.maps[0].cpu(), affine, path, world_to_template=info.get('world_to_template'))  # back to the scan
+    # back to the scan
+    img = map_to_image_space(res.maps[0].cpu(), affine, path, world_to_template=info.get('world_to_template'))
     out = Path(out); stem = out/_map_stem(path, method)
-    files = dict(nifti=Path(f'{stem}.nii.gz'), png=Path(f'{stem}.png'), html=Path(f'{stem}.html'), json=Path(f'{stem}.json'))
-    save_nifti(np.asarray(img.dataobj), img.affine, files['nifti'], xform_code=int(img.header['sform_code']), descrip=f'{method} map')
+    files = dict(
+        nifti=Path(f'{stem}.nii.gz'), png=Path(f'{stem}.png'), html=Path(f'{stem}.html'), json=Path(f'{stem}.json')
+    )
+    save_nifti(
+        np.asarray(img.dataobj),
+        img.affine,
+        files['nifti'],
+        xform_code=int(img.header['sform_code']),
+        descrip=f'{method} map',
+    )
     classes = [str(c) for c in (getattr(run.task, 'classes', None) or range(len(prob)))]
     brain = brain_mask(path) if mask is None else mask
     shown = display_map(img, brain, percentile, threshold)
-    title = f'{_map_stem(path, method).split("_desc-")[0]} · {method} · predicted {classes[pred]} (p = {prob[pred]:.2f})'
+    title = (
+        f'{_map_stem(path, method).split("_desc-")[0]} · {method} · predicted {classes[pred]} (p = {prob[pred]:.2f})'
+    )
     if method not in ('cls', 'rollout') and cls != pred: title += f' · evidence for {classes[cls]}'
-    save_figure(plot_map(img, path, percentile=percentile, threshold=threshold, mask_img=brain, title=title), files['png'])
-    save_html_viewer(img, files['html'], bg_img=path, percentile=percentile, threshold=threshold, mask_img=brain, title=title)
+    save_figure(
+        plot_map(img, path, percentile=percentile, threshold=threshold, mask_img=brain, title=title), files['png']
+    )
+    save_html_viewer(
+        img, files['html'], bg_img=path, percentile=percentile, threshold=threshold, mask_img=brain, title=title
+    )
     save_json(dict(image=str(path), method=method, class_idx=cls, class_name=classes[cls], predicted=classes[pred],
                    probabilities={c: float(p) for c, p in zip(classes, prob)}, options=kwargs, fit_warning=why,
                    display=dict(percentile=None if threshold is not None else percentile, threshold=threshold,

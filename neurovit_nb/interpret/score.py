@@ -40,13 +40,17 @@ def score_map(attribution, # the map: array, tensor, NIfTI image or path
              ) -> dict: # mass_in_mask, pointing_hit, auc, mask_share
     "Score one attribution map against a ground-truth mask."
     amap, m = _as_array(attribution).astype(np.float64), _as_array(mask) > 0
-    if amap.shape != m.shape: raise ValueError(f'mask: shape {m.shape} differs from the map {amap.shape}; resample the map to the mask grid first')
+    if amap.shape != m.shape:
+        raise ValueError(
+            f'mask: shape {m.shape} differs from the map {amap.shape}; resample the map to the mask grid first'
+        )
     within = np.ones_like(m) if brain is None else _as_array(brain) != 0
     if within.shape != m.shape: raise ValueError(f'brain: shape {within.shape} differs from the map {amap.shape}')
     if not np.isfinite(amap[within]).all(): raise ValueError('attribution: the map has non-finite values')
     if (amap[within] < 0).any(): raise ValueError('attribution: the scores assume a non-negative map')
     inside, outside = m & within, ~m & within
-    if not inside.any(): raise ValueError('mask: no mask voxel inside the scored region (an empty mask cannot be scored)')
+    if not inside.any():
+        raise ValueError('mask: no mask voxel inside the scored region (an empty mask cannot be scored)')
     if not outside.any(): raise ValueError('mask: covers every scored voxel, nothing to compare against')
     total = amap[within].sum()
     mass = float(amap[inside].sum() / total) if total > 0 else float('nan')
@@ -85,7 +89,9 @@ def _subject_inputs(model, subjects, prepare):
 def _method_volume(model, xb, method, label, index, **kwargs) -> tuple[torch.Tensor, torch.Tensor|None]:
     "One method's map (D, H, W) on the model grid and the logits of the pass that made it ('random': no pass, None)."
     if method == 'random':
-        return random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(index) if isinstance(index, (int, np.integer)) else 0), None
+        return random_map(
+            xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=int(index) if isinstance(index, (int, np.integer)) else 0
+        ), None
     res = attribute(model, xb, method, class_idx=label, **kwargs)
     return res.maps[0].cpu(), res.logits
 
@@ -118,9 +124,13 @@ def score_subjects(model:torch.nn.Module, # trained model
     "Score every method's map of every subject against its ground-truth mask."
     if 'mask' not in subjects or 'path' not in subjects: raise ValueError("subjects: needs columns 'path' and 'mask'")
     if methods is None: methods = available_methods(model) + ('random',)
-    if bad := [m for m in methods if m not in METHODS + ('random',)]: raise ValueError(f'methods: {bad} not in {METHODS + ("random",)}')
+    if bad := [m for m in methods if m not in METHODS + ('random',)]:
+        raise ValueError(f'methods: {bad} not in {METHODS + ("random",)}')
     empty = subjects['mask'].map(lambda p: not np.asarray(nib.load(str(p)).dataobj).any())
-    if empty.any(): get_logger('neurovit_nb.interpret').info(f'{int(empty.sum())} subject(s) with an empty ground-truth mask skipped')
+    if empty.any():
+        get_logger('neurovit_nb.interpret').info(
+            f'{int(empty.sum())} subject(s) with an empty ground-truth mask skipped'
+        )
     subjects, rows = subjects[~empty], []
     # subject by subject: each image is read and preprocessed once; each method runs the model once and the
     # prediction comes from the first of those passes (from a pass of its own only when no method needs one)
@@ -130,7 +140,14 @@ def score_subjects(model:torch.nn.Module, # trained model
         for method in methods:
             vol, lg = _method_volume(model, xb, method, label, i, **kwargs)
             logits = lg if logits is None else logits
-            scored.append((method, score_map(map_to_image_space(vol, affine, image), mask, brain=brain, dilate=dilate, n_voxels=n_voxels)))
+            scored.append(
+                (
+                    method,
+                    score_map(
+                        map_to_image_space(vol, affine, image), mask, brain=brain, dilate=dilate, n_voxels=n_voxels
+                    ),
+                )
+            )
         prob = _probabilities(model, xb, logits)
         for method, s in scored:
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), session=row.get('session', ''),
@@ -174,8 +191,13 @@ def group_map(model:torch.nn.Module, # trained model
               **kwargs, # passed to `attribution_map`
              ) -> nib.Nifti1Image: # mean map; `n` subjects in its header description
     "Average the maps of correctly classified subjects on a common grid."
-    if 'label' not in subjects: raise ValueError("subjects: needs a 'label' column to select correctly classified subjects")
-    maps = [img for row, prob, img in subject_maps(model, subjects, prepare, method, **kwargs) if prob.argmax() == int(row['label'])]
+    if 'label' not in subjects:
+        raise ValueError("subjects: needs a 'label' column to select correctly classified subjects")
+    maps = [
+        img
+        for row, prob, img in subject_maps(model, subjects, prepare, method, **kwargs)
+        if prob.argmax() == int(row['label'])
+    ]
     if not maps: raise ValueError(f'group_map: none of the {len(subjects)} subjects is classified correctly')
     out = group_average(maps, reference)
     out.header['descrip'] = f'{method} mean of n={len(maps)}'.encode()[:79]
@@ -210,9 +232,13 @@ def run_subjects(run, # a loaded run (`neurovit_nb.rundir.load_run`)
     effect = effect or getattr(run.task, 'name', None) or str(run.config.get('task'))
     df = df.assign(mask=[str(groundtruth_mask_path(p, effect)) for p in df['path']])
     missing = ~df['mask'].map(lambda p: Path(p).exists())
-    if missing.any(): get_logger('neurovit_nb.interpret').info(f'{int(missing.sum())} of {len(df)} {split} images have no ground-truth mask; skipped')
+    if missing.any():
+        get_logger('neurovit_nb.interpret').info(
+            f'{int(missing.sum())} of {len(df)} {split} images have no ground-truth mask; skipped'
+        )
     df = df[~missing]
-    if df.empty: raise ValueError(f'run: no {split} image with a ground-truth {effect!r} mask (is this the synthetic cohort?)')
+    if df.empty:
+        raise ValueError(f'run: no {split} image with a ground-truth {effect!r} mask (is this the synthetic cohort?)')
     return df.head(max_subjects) if max_subjects else df
 
 def run_prepare(run, # a loaded run
@@ -225,7 +251,8 @@ def run_prepare(run, # a loaded run
 def score_run(run, # a run directory or a loaded run
               methods:tuple|None=None, # methods; None: those that apply to the model, plus 'random'
               split:str='test', # held-out split to score on
-              label:int|None=1, # class whose images are scored (1: the patients); None: every image with a non-empty mask
+              # class whose images are scored (1: the patients); None: every image with a non-empty mask
+              label:int|None=1,
               max_subjects:int|None=None, # cap on scored images (for a quick look)
               summary:bool=True, # the table per method; False: one row per image and method
               **kwargs, # passed to `score_subjects` (dilate, n_voxels, fusion, discard_ratio, gradcam_layer)
@@ -234,7 +261,9 @@ def score_run(run, # a run directory or a loaded run
     if isinstance(run, (str, Path)):
         from neurovit_nb.rundir import load_run
         run = load_run(run)
-    scores = score_subjects(run.model, run_subjects(run, split, label, max_subjects=max_subjects), run_prepare(run), methods, **kwargs)
+    scores = score_subjects(
+        run.model, run_subjects(run, split, label, max_subjects=max_subjects), run_prepare(run), methods, **kwargs
+    )
     return summarize_scores(scores) if summary else scores
 
 # %% ../../nbs/42_interpret.score.ipynb #608efa4a
@@ -271,7 +300,8 @@ def enrichment(attribution, # the map on the mask's grid (array, tensor, NIfTI i
     "How much more of a map's top 10% lies on the (grown) effect regions than chance would put there."
     within = _as_array(brain) != 0
     region = dilate_mm(_as_array(mask) != 0, affine, dilate) & within
-    if region.shape != within.shape: raise ValueError(f'mask: shape {region.shape} differs from the brain {within.shape}')
+    if region.shape != within.shape:
+        raise ValueError(f'mask: shape {region.shape} differs from the brain {within.shape}')
     if not region.any(): raise ValueError('mask: no effect voxel inside the brain (an empty mask cannot be scored)')
     share, chance = top_share(attribution, region, within, top), float(region[within].mean())
     return dict(top_share=share, chance=chance, enrichment=share / chance)
@@ -289,7 +319,8 @@ def deletion_curves(model:torch.nn.Module, # the classifier
     "The model's probability for `cls` as the map's top voxels are deleted from the input, and as they are inserted."
     if x.ndim != 5 or len(x) != 1: raise ValueError(f'x: expected one input (1, C, D, H, W), got {tuple(x.shape)}')
     amap = torch.as_tensor(attribution).detach().float().cpu().flatten()
-    if amap.numel() != x[0, 0].numel(): raise ValueError(f'attribution: {amap.numel()} voxels, the input has {x[0, 0].numel()}')
+    if amap.numel() != x[0, 0].numel():
+        raise ValueError(f'attribution: {amap.numel()} voxels, the input has {x[0, 0].numel()}')
     brain = (x[0] != 0).any(0).flatten().nonzero()[:, 0].cpu()
     g = torch.Generator().manual_seed(seed)
     shuffled = brain[torch.randperm(len(brain), generator=g)]  # random order first: ties stay random
@@ -334,7 +365,8 @@ def rank_correlation(a, # one map (array, tensor or NIfTI) on some grid
     "Spearman rank correlation of two maps over the brain."
     a, b = _as_array(a).ravel(), _as_array(b).ravel()
     keep = np.ones_like(a, bool) if brain is None else _as_array(brain).ravel() != 0
-    if a.shape != b.shape or keep.shape != a.shape: raise ValueError(f'maps: shapes differ ({a.shape}, {b.shape}, brain {keep.shape})')
+    if a.shape != b.shape or keep.shape != a.shape:
+        raise ValueError(f'maps: shapes differ ({a.shape}, {b.shape}, brain {keep.shape})')
     if np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0: return 0.  # a constant map ranks nothing
     return float(spearmanr(a[keep], b[keep])[0])
 
@@ -346,7 +378,8 @@ def _specs(methods) -> list[tuple[str, str, dict]]:
     return out
 
 def faithfulness_subjects(model:torch.nn.Module, # trained model
-                          subjects:pd.DataFrame, # one row per image: `path`, `mask`, `label`, optional `subject` and `focal_mask`
+                          # one row per image: `path`, `mask`, `label`, optional `subject` and `focal_mask`
+                          subjects:pd.DataFrame,
                           prepare:Prepare, # image path -> (input (C, D, H, W), affine)
                           methods:tuple|None=None, # names or (label, method, options); None: all that apply
                           n_randomized:int=3, # subjects whose maps are also made with randomised weights
@@ -356,7 +389,8 @@ def faithfulness_subjects(model:torch.nn.Module, # trained model
                           seed:int=0, # random maps, tie-breaking and randomised weights
                          ) -> pd.DataFrame: # one row per correctly classified subject and method (plus 'random')
     "Enrichment, deletion, insertion and weight-randomisation scores of every method's map of every correctly classified subject."
-    if not {'path', 'mask', 'label'} <= set(subjects): raise ValueError("subjects: needs columns 'path', 'mask' and 'label'")
+    if not {'path', 'mask', 'label'} <= set(subjects):
+        raise ValueError("subjects: needs columns 'path', 'mask' and 'label'")
     specs = _specs(available_methods(model) if methods is None else methods)
     rand_model, rows, n_done = randomize_weights(model, seed), [], 0
     for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
@@ -369,13 +403,26 @@ def faithfulness_subjects(model:torch.nn.Module, # trained model
         maps = [('random', random_map(xb.shape[2:], _grid_of(model, xb.shape[2:]), seed=seed + n_done), None, 0.)]
         for lab, method, opts in specs:
             t0 = time.perf_counter()
-            maps.append((lab, attribute(model, xb, method, class_idx=label, **opts).maps[0].cpu(), (method, opts), time.perf_counter() - t0))
+            maps.append(
+                (
+                    lab,
+                    attribute(model, xb, method, class_idx=label, **opts).maps[0].cpu(),
+                    (method, opts),
+                    time.perf_counter() - t0,
+                )
+            )
         for lab, vol, spec, secs in maps:
             curves = deletion_curves(model, xb, vol, label, fractions, seed=seed)
             rho, img = float('nan'), map_to_image_space(vol, affine, image)
-            extra = {} if focal is None else {f'{k}_focal': v for k, v in enrichment(img, focal, brain, image.affine, dilate, top).items()}
+            extra = (
+                {}
+                if focal is None
+                else {f'{k}_focal': v for k, v in enrichment(img, focal, brain, image.affine, dilate, top).items()}
+            )
             if spec is not None and n_done < n_randomized:
-                rho = rank_correlation(vol, attribute(rand_model, xb, spec[0], class_idx=label, **spec[1]).maps[0].cpu(), grid_brain)
+                rho = rank_correlation(
+                    vol, attribute(rand_model, xb, spec[0], class_idx=label, **spec[1]).maps[0].cpu(), grid_brain
+                )
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), method=lab, seconds=secs,
                              **enrichment(img, mask, brain, image.affine, dilate, top), **extra,
                              deletion=curve_area(curves['deletion'], fractions), insertion=curve_area(curves['insertion'], fractions), rand_rho=rho))
@@ -394,7 +441,8 @@ def summarize_faithfulness(rows:pd.DataFrame, # from `faithfulness_subjects`, op
     rng, out = np.random.default_rng(seed), []
     for key, g in (rows.groupby(keys, sort=False) if keys else [((), rows)]):
         key = key if isinstance(key, tuple) else (key,)
-        key_of = lambda d: d.subject.astype(str) + '#' + d.groupby('subject').cumcount().astype(str)  # a subject's sessions, in order
+        # a subject's sessions, in order
+        key_of = lambda d: d.subject.astype(str) + '#' + d.groupby('subject').cumcount().astype(str)
         rnd = g[g.method == 'random']; rnd = rnd.set_index(key_of(rnd))
         for method, m in g.groupby('method', sort=False):
             m = m.set_index(key_of(m))
@@ -402,7 +450,9 @@ def summarize_faithfulness(rows:pd.DataFrame, # from `faithfulness_subjects`, op
             for sfx in ('', '_focal'):
                 if f'enrichment{sfx}' not in m: continue
                 r[f'enrichment{sfx}'] = float(m[f'enrichment{sfx}'].mean())
-                r[f'enrichment{sfx}_lo'], r[f'enrichment{sfx}_hi'] = _bootstrap_ci(m[f'enrichment{sfx}'].to_numpy(), n_boot, rng)
+                r[f'enrichment{sfx}_lo'], r[f'enrichment{sfx}_hi'] = _bootstrap_ci(
+                    m[f'enrichment{sfx}'].to_numpy(), n_boot, rng
+                )
                 r[f'chance{sfx}'] = float(m[f'chance{sfx}'].mean())
             for col in ('deletion', 'insertion'):
                 d = (m[col] - rnd[col].reindex(m.index)).to_numpy(float)
@@ -417,7 +467,8 @@ def summarize_faithfulness(rows:pd.DataFrame, # from `faithfulness_subjects`, op
 # %% ../../nbs/42_interpret.score.ipynb #b912425f
 def choose_default(table:pd.DataFrame, # from `summarize_faithfulness`, with `cohort` and `model` (family) columns
                    tuning_cohort:str, # the cohort the choice is made on
-                   by:str='enrichment', # the enrichment column to rank by ('enrichment_focal': on the focal effect regions)
+                   # the enrichment column to rank by ('enrichment_focal': on the focal effect regions)
+                   by:str='enrichment',
                   ) -> dict: # family -> method label
     "Per model family, the faithful method (falls faster than random, changes with random weights) ranked first by `by` on the tuning cohort."
     t = table[(table.cohort == tuning_cohort) & table.falls_faster & table.changes]
@@ -444,7 +495,8 @@ def _zscored(path, shape, affine) -> np.ndarray:
     "An image z-scored over its non-zero voxels, on the grid (shape, affine) (resampled if it is on another)."
     img = nib.load(str(path))
     data = np.asarray(img.dataobj, np.float32)
-    if data.shape != tuple(shape) or not np.allclose(img.affine, affine): data = np.asarray(map_to_image_space(data, img.affine, (shape, affine)).dataobj)
+    if data.shape != tuple(shape) or not np.allclose(img.affine, affine):
+        data = np.asarray(map_to_image_space(data, img.affine, (shape, affine)).dataobj)
     brain = data != 0
     if not brain.any(): raise ValueError(f'{path}: the image is all zero')
     v = data[brain]
@@ -455,7 +507,8 @@ def group_difference(patients:list, # image paths of the patients
                      reference=None, # common grid (image, path or (shape, affine)); None: the first patient's
                     ) -> nib.Nifti1Image: # |mean patient - mean control|, z units
     "Voxel-wise absolute difference of the mean z-scored patient and control images, on one grid."
-    if not len(patients) or not len(controls): raise ValueError('group_difference: needs at least one patient and one control')
+    if not len(patients) or not len(controls):
+        raise ValueError('group_difference: needs at least one patient and one control')
     from neurovit_nb.interpret.attention import _reference_grid
     shape, affine, _ = _reference_grid(reference if reference is not None else str(patients[0]))
     mean = lambda paths: np.mean([_zscored(p, shape, affine) for p in paths], 0)

@@ -37,7 +37,8 @@ def brain_mask(img, # the subject's image (NIfTI or path), skull-stripped as the
 def _mask_on(mask_img, img:nib.Nifti1Image) -> np.ndarray:
     "A mask (array, NIfTI or path) as a boolean array on `img`'s grid, resampled by nearest neighbour if needed."
     if isinstance(mask_img, np.ndarray):
-        if mask_img.shape != img.shape[:3]: raise ValueError(f'mask_img: shape {mask_img.shape} differs from the map {img.shape[:3]}')
+        if mask_img.shape != img.shape[:3]:
+            raise ValueError(f'mask_img: shape {mask_img.shape} differs from the map {img.shape[:3]}')
         return mask_img != 0
     m = as_image(mask_img)
     if m.shape[:3] != img.shape[:3] or not np.allclose(m.affine, img.affine):
@@ -54,11 +55,13 @@ class MapDisplay(NamedTuple):
 
 def display_map(map_img, # attribution map (NIfTI image or path)
                 mask_img=None, # brain mask (array, NIfTI or path; non-zero inside) on any grid; None: every voxel
-                percentile:float=90., # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+                # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+                percentile:float=90.,
                 threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum, in [0, 1)
                ) -> MapDisplay:
     "Mask a map to the brain, pick its display threshold (a percentile of the brain's values) and find its peak."
-    if threshold is not None and not 0 <= threshold < 1: raise ValueError(f'threshold: a share of the maximum in [0, 1), got {threshold}')
+    if threshold is not None and not 0 <= threshold < 1:
+        raise ValueError(f'threshold: a share of the maximum in [0, 1), got {threshold}')
     if not 0 <= percentile < 100: raise ValueError(f'percentile: must be in [0, 100), got {percentile}')
     img = as_image(map_img)
     data = np.nan_to_num(np.asarray(img.dataobj, dtype=np.float32).reshape(img.shape[:3]))
@@ -69,9 +72,15 @@ def display_map(map_img, # attribution map (NIfTI image or path)
     top = float(inside.max())
     thr = threshold * top if threshold is not None else float(np.percentile(inside, percentile))
     thr = max(thr, float(np.finfo(np.float32).tiny) if top > 0 else 1e-6)  # zero (outside the brain) is never drawn
-    thr = float(np.nextafter(np.float32(thr), np.float32(0)))  # nilearn hides values equal to the threshold: keep the ties at the percentile
+    # nilearn hides values equal to the threshold: keep the ties at the percentile
+    thr = float(np.nextafter(np.float32(thr), np.float32(0)))
     peak = np.unravel_index(np.argmax(np.where(brain, data, -np.inf)), data.shape)
-    return MapDisplay(nib.Nifti1Image(data, img.affine), float(thr), tuple(float(c) for c in nib.affines.apply_affine(img.affine, peak)), top)
+    return MapDisplay(
+        nib.Nifti1Image(data, img.affine),
+        float(thr),
+        tuple(float(c) for c in nib.affines.apply_affine(img.affine, peak)),
+        top,
+    )
 
 CMAP = 'autumn' # red (zero) to yellow (the peak), no black: every drawn voxel stands out from the grey anatomy
 
@@ -89,10 +98,13 @@ def _shown(map_img, bg, mask_img, percentile, threshold) -> MapDisplay:
 
 def plot_map(map_img, # attribution map (NIfTI image or path)
              bg_img=None, # background: the subject's own image (or a template), or None for none
-             display_mode:str='ortho', # 'ortho' (three planes through the peak), 'mosaic', or any nilearn mode ('x', 'z', ...)
-             percentile:float=90., # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+             # 'ortho' (three planes through the peak), 'mosaic', or any nilearn mode ('x', 'z', ...)
+             display_mode:str='ortho',
+             # voxels below this percentile of the brain's values are transparent (90: the top 10% show)
+             percentile:float=90.,
              threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
-             mask_img=None, # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
+             # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
+             mask_img=None,
              title:str|None=None, # figure title
              cut_coords=None, # nilearn cut coordinates; None: through the map's peak inside the brain ('ortho')
              dpi:int=70, # figure resolution
@@ -181,7 +193,8 @@ def html_viewer(map_img, # attribution map (NIfTI image or path)
                 bg_img=None, # background: the subject's own image, or None for none
                 percentile:float=90., # voxels below this percentile of the brain's values are transparent
                 threshold:float|None=None, # instead of `percentile`: a share of the brain's maximum
-                mask_img=None, # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
+                # brain mask (NIfTI or path); None: the background's foreground (`brain_mask`); False: no mask
+                mask_img=None,
                 title:str|None=None, # page title
                ) -> str: # a standalone HTML page
     "A standalone, offline HTML slice viewer of a map (nilearn's `view_img`), opened at the map's peak."
@@ -195,8 +208,14 @@ def html_viewer(map_img, # attribution map (NIfTI image or path)
     html = _ICON.sub('', view.get_standalone())
     if title:  # above the viewer, not in it: the viewer clips a long title to the width of one slice
         html = re.sub(r'<title>.*?</title>', lambda m: f'<title>{escape(title)}</title>', html, count=1, flags=re.S)
-        html = re.sub(r'<body[^>]*>', lambda m: f'{m.group(0)}\n<h3 style="font-family:sans-serif">{escape(title)}</h3>', html, count=1)
-    if remote := remote_resources(html): raise RuntimeError(f'html_viewer: the page still loads from the network: {remote[:3]}')
+        html = re.sub(
+            r'<body[^>]*>',
+            lambda m: f'{m.group(0)}\n<h3 style="font-family:sans-serif">{escape(title)}</h3>',
+            html,
+            count=1,
+        )
+    if remote := remote_resources(html):
+        raise RuntimeError(f'html_viewer: the page still loads from the network: {remote[:3]}')
     return html
 
 def save_html_viewer(map_img, # attribution map (NIfTI image or path)
@@ -222,7 +241,9 @@ def _slice_png(bg:np.ndarray, amap:np.ndarray, axis:int, index:int, percentile:f
     fig = Figure(figsize=(3.6, 3.6), dpi=80, facecolor='black')
     ax = fig.add_axes((0, 0, 1, 0.92)); ax.axis('off')
     ax.imshow(take(bg), cmap='gray')
-    shown = display_map(nib.Nifti1Image(amap.astype(np.float32), np.eye(4)), bg != 0 if (bg != 0).any() else None, percentile)
+    shown = display_map(
+        nib.Nifti1Image(amap.astype(np.float32), np.eye(4)), bg != 0 if (bg != 0).any() else None, percentile
+    )
     top = take(np.asarray(shown.img.dataobj))
     ax.imshow(np.ma.masked_less(top, shown.threshold), cmap=CMAP, vmin=0, vmax=shown.vmax or 1., alpha=0.8)
     ax.set_title(title, color='white', fontsize=8)
@@ -255,7 +276,13 @@ def map_explorer(model:torch.nn.Module, # a ViT or a CNN with `gradcam_layer`
     def current_map():
         key = (subject.value, method.value, layer.value, heads.value)
         if key not in cache:
-            cache[key] = attribution_map(model, as_batch(volumes[subject.value], model), method.value, fusion=heads.value, layer=layer.value)[0].cpu().numpy()
+            cache[key] = (
+                attribution_map(
+                    model, as_batch(volumes[subject.value], model), method.value, fusion=heads.value, layer=layer.value
+                )[0]
+                .cpu()
+                .numpy()
+            )
         return cache[key]
 
     def draw(*_):

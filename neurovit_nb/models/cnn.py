@@ -23,10 +23,12 @@ def _check_common(n, cfg, min_size=1):
     "Shared range checks for the CNN configs; `n` is the config name used in messages."
     try: cfg.img_size = to_3tuple(cfg.img_size, f'{n}.img_size')
     except ValueError as e: raise ConfigError(str(e)) from None
-    if min(cfg.img_size) < min_size: raise ConfigError(f'{n}.img_size: every axis must be >= {min_size}, got {cfg.img_size}')
+    if min(cfg.img_size) < min_size:
+        raise ConfigError(f'{n}.img_size: every axis must be >= {min_size}, got {cfg.img_size}')
     if cfg.in_chans < 1: raise ConfigError(f'{n}.in_chans: must be >= 1, got {cfg.in_chans}')
     if cfg.num_classes < 1: raise ConfigError(f'{n}.num_classes: must be >= 1, got {cfg.num_classes}')
-    if not 0. <= cfg.drop_rate < 1.: raise ConfigError(f'{n}.drop_rate: a dropout rate must be in [0, 1), got {cfg.drop_rate}')
+    if not 0.0 <= cfg.drop_rate < 1.0:
+        raise ConfigError(f'{n}.drop_rate: a dropout rate must be in [0, 1), got {cfg.drop_rate}')
 
 # %% ../../nbs/12_models.cnn.ipynb #a9671a27
 @dataclass
@@ -102,7 +104,9 @@ class DenseNet3d(DenseNet121):
                  **kwargs, # `DenseNetConfig` fields overriding `cfg`
                 ):
         cfg = make_config(DenseNetConfig, cfg, **kwargs)
-        super().__init__(spatial_dims=3, in_channels=cfg.in_chans, out_channels=cfg.num_classes, dropout_prob=cfg.drop_rate)
+        super().__init__(
+            spatial_dims=3, in_channels=cfg.in_chans, out_channels=cfg.num_classes, dropout_prob=cfg.drop_rate
+        )
         self.cfg, self.model_spec = cfg, {'name': 'densenet121', **cfg.to_dict()}
 
 # %% ../../nbs/12_models.cnn.ipynb #9d2e5e84
@@ -132,7 +136,9 @@ class MonaiViTConfig(Config):
         self.img_size, self.patch_size = v.img_size, v.patch_size
         if self.num_classes < 1: raise ConfigError(f'MonaiViTConfig.num_classes: must be >= 1, got {self.num_classes}')
         if self.pos_embed == 'sincos' and self.embed_dim % 6:
-            raise ConfigError(f"MonaiViTConfig.embed_dim: MONAI's 3D sin-cos embedding needs a multiple of 6, got {self.embed_dim}")
+            raise ConfigError(
+                f"MonaiViTConfig.embed_dim: MONAI's 3D sin-cos embedding needs a multiple of 6, got {self.embed_dim}"
+            )
         if self.depth < 1: raise ConfigError(f'MonaiViTConfig.depth: must be >= 1, got {self.depth}')
 
 # %% ../../nbs/12_models.cnn.ipynb #4a723022

@@ -22,23 +22,32 @@ __all__ = ['GENERATOR_PRESETS', 'SEXES', 'DIAGNOSES', 'COND_DIM', 'AEConfig', 'L
 @dataclass
 class AEConfig(Config):
     "Stage 1: the autoencoder (MONAI `AutoencoderKL`) and its patch discriminator."
-    img_size: tuple[int, int, int] = (40, 48, 40) # input volume (D, H, W) in voxels; each divisible by 2**(len(channels)-1)
+    # input volume (D, H, W) in voxels; each divisible by 2**(len(channels)-1)
+    img_size: tuple[int, int, int] = (40, 48, 40)
     in_chans: int = 1 # image channels
-    channels: tuple[int, ...] = (8, 16, 32) # feature channels per resolution level; each level after the first halves the size
+    # feature channels per resolution level; each level after the first halves the size
+    channels: tuple[int, ...] = (8, 16, 32)
     latent_channels: int = 3 # channels of the latent
     num_res_blocks: int = 1 # residual blocks per level
-    attention_levels: tuple[bool, ...] = (False, False, False) # self-attention at each level (costly at high resolution)
+    # self-attention at each level (costly at high resolution)
+    attention_levels: tuple[bool, ...] = (False, False, False)
     nonlocal_attn: bool = True # self-attention in the encoder's and decoder's middle block (at the latent resolution)
     norm_num_groups: int = 8 # GroupNorm groups; divides every entry of `channels`
     disc_channels: int = 16 # first-layer channels of the patch discriminator
     disc_layers: int = 3 # strided layers of the patch discriminator
 
     def validate(self):
-        if len(self.attention_levels) != len(self.channels): raise ConfigError(f'AEConfig.attention_levels: needs one entry per level of channels={self.channels}')
-        if any(c % self.norm_num_groups for c in self.channels): raise ConfigError(f'AEConfig.norm_num_groups: {self.norm_num_groups} must divide every channel count {self.channels}')
+        if len(self.attention_levels) != len(self.channels):
+            raise ConfigError(f'AEConfig.attention_levels: needs one entry per level of channels={self.channels}')
+        if any(c % self.norm_num_groups for c in self.channels):
+            raise ConfigError(
+                f'AEConfig.norm_num_groups: {self.norm_num_groups} must divide every channel count {self.channels}'
+            )
         f = self.factor
-        if any(s % f for s in self.img_size): raise ConfigError(f'AEConfig.img_size: {self.img_size} must be divisible by {f} (2 ** (len(channels) - 1))')
-        if self.latent_channels < 1 or self.disc_layers < 1: raise ConfigError('AEConfig.latent_channels / disc_layers: must be >= 1')
+        if any(s % f for s in self.img_size):
+            raise ConfigError(f'AEConfig.img_size: {self.img_size} must be divisible by {f} (2 ** (len(channels) - 1))')
+        if self.latent_channels < 1 or self.disc_layers < 1:
+            raise ConfigError('AEConfig.latent_channels / disc_layers: must be >= 1')
 
     @property
     def factor(self) -> int: return 2 ** (len(self.channels) - 1)
@@ -48,8 +57,10 @@ class AEConfig(Config):
 class LDMConfig(Config):
     "Stage 2: the conditional diffusion UNet (MONAI `DiffusionModelUNet`) on the latents, and its noise schedule."
     channels: tuple[int, ...] = (32, 64) # feature channels per resolution level
-    attention_levels: tuple[bool, ...] = (False, True) # (cross-)attention at each level; at least one, for the condition
-    num_head_channels: tuple[int, ...] = (0, 32) # channels per attention head at each level (0 where there is no attention)
+    # (cross-)attention at each level; at least one, for the condition
+    attention_levels: tuple[bool, ...] = (False, True)
+    # channels per attention head at each level (0 where there is no attention)
+    num_head_channels: tuple[int, ...] = (0, 32)
     num_res_blocks: int = 1 # residual blocks per level
     norm_num_groups: int = 16 # GroupNorm groups; divides every entry of `channels`
     transformer_num_layers: int = 1 # transformer layers in each attention block
@@ -64,11 +75,22 @@ class LDMConfig(Config):
     def validate(self):
         n = len(self.channels)
         if len(self.attention_levels) != n or len(self.num_head_channels) != n:
-            raise ConfigError(f'LDMConfig.attention_levels / num_head_channels: need one entry per level of channels={self.channels}')
-        if not any(self.attention_levels): raise ConfigError('LDMConfig.attention_levels: at least one level needs attention, where the condition enters by cross-attention')
+            raise ConfigError(
+                f'LDMConfig.attention_levels / num_head_channels: need one entry per level of channels={self.channels}'
+            )
+        if not any(self.attention_levels):
+            raise ConfigError(
+                'LDMConfig.attention_levels: at least one level needs attention, where the condition enters by cross-attention'
+            )
         for c, a, h in zip(self.channels, self.attention_levels, self.num_head_channels):
-            if a and (h < 1 or c % h): raise ConfigError(f'LDMConfig.num_head_channels: {h} must divide the {c} channels of an attention level')
-        if any(c % self.norm_num_groups for c in self.channels): raise ConfigError(f'LDMConfig.norm_num_groups: {self.norm_num_groups} must divide every channel count {self.channels}')
+            if a and (h < 1 or c % h):
+                raise ConfigError(
+                    f'LDMConfig.num_head_channels: {h} must divide the {c} channels of an attention level'
+                )
+        if any(c % self.norm_num_groups for c in self.channels):
+            raise ConfigError(
+                f'LDMConfig.norm_num_groups: {self.norm_num_groups} must divide every channel count {self.channels}'
+            )
         if not 0 <= self.p_uncond < 1: raise ConfigError(f'LDMConfig.p_uncond: must be in [0, 1), got {self.p_uncond}')
         if self.age_scale <= 0: raise ConfigError(f'LDMConfig.age_scale: must be > 0, got {self.age_scale}')
 
@@ -85,7 +107,8 @@ GENERATOR_PRESETS = {
     'cpu': dict(ae=dict(img_size=(40, 48, 40), channels=(4, 8, 16), attention_levels=(False, False, False), latent_channels=3,
                         norm_num_groups=4, disc_channels=8, disc_layers=3),
                 ldm=dict(channels=(16, 32), attention_levels=(False, True), num_head_channels=(0, 16), norm_num_groups=8)),
-    # the published brain LDM's size (Pinaya et al. 2022; MONAI model zoo `brain_image_synthesis`): 1 mm, 160 x 224 x 160,
+    # the published brain LDM's size (Pinaya et al. 2022; MONAI model zoo `brain_image_synthesis`): 1 mm, 160 x 224 x
+    # 160,
     # 20 x 28 x 20 x 3 latents, a 256-512-768 UNet with attention on its two lower levels
     'gpu': dict(ae=dict(img_size=(160, 224, 160), channels=(64, 128, 128, 128), attention_levels=(False, False, False, False),
                         latent_channels=3, num_res_blocks=2, norm_num_groups=32, disc_channels=64, disc_layers=3),
@@ -96,7 +119,8 @@ GENERATOR_PRESETS = {
 def generator_preset(name:str, # 'tiny', 'cpu' or 'gpu'
                     ) -> tuple[AEConfig, LDMConfig]:
     "The two stages' configs of a named preset."
-    if name not in GENERATOR_PRESETS: raise ConfigError(f'preset: unknown generator preset {name!r}; choose from {list(GENERATOR_PRESETS)}')
+    if name not in GENERATOR_PRESETS:
+        raise ConfigError(f'preset: unknown generator preset {name!r}; choose from {list(GENERATOR_PRESETS)}')
     p = GENERATOR_PRESETS[name]
     return AEConfig(**p['ae']), LDMConfig(**p['ldm'])
 
@@ -111,7 +135,10 @@ def check_stages(ae:AEConfig, # stage-1 config
                 ) -> None:
     "Raise `ConfigError` if the UNet cannot halve the latent as often as it has levels."
     lat = latent_shape(ae)[1:]
-    if any(s % ldm.factor for s in lat): raise ConfigError(f'LDMConfig.channels: {len(ldm.channels)} levels need latent sizes divisible by {ldm.factor}, the latent is {lat}')
+    if any(s % ldm.factor for s in lat):
+        raise ConfigError(
+            f'LDMConfig.channels: {len(ldm.channels)} levels need latent sizes divisible by {ldm.factor}, the latent is {lat}'
+        )
 
 # %% ../../nbs/16_models.generative.ipynb #cb94df6c
 SEXES = ('F', 'M')
@@ -127,10 +154,14 @@ def condition_vector(age, # years, one per image (sequence or array)
     cfg = cfg or LDMConfig()
     age = np.asarray(age, dtype=np.float64).reshape(-1)
     sex, dx = [str(s) for s in np.asarray(sex).reshape(-1)], [str(d) for d in np.asarray(diagnosis).reshape(-1)]
-    if not len(age) == len(sex) == len(dx): raise ValueError(f'condition_vector: {len(age)} ages, {len(sex)} sexes and {len(dx)} diagnoses')
+    if not len(age) == len(sex) == len(dx):
+        raise ValueError(f'condition_vector: {len(age)} ages, {len(sex)} sexes and {len(dx)} diagnoses')
     if not np.isfinite(age).all(): raise ValueError('condition_vector: age must be a finite number for every image')
     bad = sorted({s for s in sex if s not in SEXES}) + sorted({d for d in dx if d not in DIAGNOSES})
-    if bad: raise ValueError(f'condition_vector: unknown label(s) {bad}; sex is one of {SEXES}, diagnosis one of {DIAGNOSES}')
+    if bad:
+        raise ValueError(
+            f'condition_vector: unknown label(s) {bad}; sex is one of {SEXES}, diagnosis one of {DIAGNOSES}'
+        )
     out = np.zeros((len(age), COND_DIM), np.float32)
     out[:, 0] = (age - cfg.age_center) / cfg.age_scale
     out[:, 1] = [1. if s == 'M' else -1. for s in sex]
@@ -149,7 +180,13 @@ def build_autoencoder(cfg:AEConfig, # stage-1 config
 def build_discriminator(cfg:AEConfig, # stage-1 config
                        ) -> PatchDiscriminator:
     "MONAI's `PatchDiscriminator` for `cfg` (its last output is the patch logits)."
-    return PatchDiscriminator(spatial_dims=3, channels=cfg.disc_channels, in_channels=cfg.in_chans, out_channels=1, num_layers_d=cfg.disc_layers)
+    return PatchDiscriminator(
+        spatial_dims=3,
+        channels=cfg.disc_channels,
+        in_channels=cfg.in_chans,
+        out_channels=1,
+        num_layers_d=cfg.disc_layers,
+    )
 
 # %% ../../nbs/16_models.generative.ipynb #71587319
 class ConditionalUNet(nn.Module):
@@ -187,7 +224,13 @@ def build_scheduler(cfg:LDMConfig, # stage-2 config
                     kind:str='ddpm', # 'ddpm' (training: `add_noise`) or 'ddim' (sampling: deterministic `step`)
                    ) -> DDPMScheduler|DDIMScheduler:
     "The noise schedule of `cfg`, as MONAI's DDPM or DDIM scheduler."
-    kw = dict(num_train_timesteps=cfg.num_train_timesteps, schedule=cfg.schedule, beta_start=cfg.beta_start, beta_end=cfg.beta_end, clip_sample=False)
+    kw = dict(
+        num_train_timesteps=cfg.num_train_timesteps,
+        schedule=cfg.schedule,
+        beta_start=cfg.beta_start,
+        beta_end=cfg.beta_end,
+        clip_sample=False,
+    )
     if kind == 'ddpm': return DDPMScheduler(**kw)
     if kind == 'ddim': return DDIMScheduler(**kw)
     raise ConfigError(f"scheduler: kind must be 'ddpm' or 'ddim', got {kind!r}")

@@ -29,8 +29,10 @@ def patch_grid(img_size:tuple[int, int, int], # volume size (D, H, W)
               ) -> tuple[int, int, int]: # patches per axis (gd, gh, gw)
     "The patch grid of a volume, or a `ValueError` if the patches do not tile it exactly."
     for ax, (i, p) in enumerate(zip(img_size, patch_size)):
-        if p > i: raise ValueError(f'{prefix}patch_size: patch {patch_size} is larger than img_size {img_size} on axis {ax}')
-        if i % p: raise ValueError(f'{prefix}img_size: {img_size} is not divisible by patch_size {patch_size} on axis {ax}')
+        if p > i:
+            raise ValueError(f'{prefix}patch_size: patch {patch_size} is larger than img_size {img_size} on axis {ax}')
+        if i % p:
+            raise ValueError(f'{prefix}img_size: {img_size} is not divisible by patch_size {patch_size} on axis {ax}')
     return tuple(i // p for i, p in zip(img_size, patch_size))
 
 # %% ../../nbs/10_models.layers.ipynb #6c3ff4ca
@@ -88,7 +90,9 @@ def conv_stem_plan(patch_size:int|tuple, # patch size per axis; each a power of 
     n = max(logs)
     chans = tuple(stem_chans) or tuple(max(embed_dim >> (n - 1 - i), 1) for i in range(n))
     if len(chans) != n or min(chans, default=1) < 1:
-        raise ValueError(f'stem_chans: patch {patch_size} needs {n} positive widths, one per stride-2 layer, got {tuple(stem_chans)}')
+        raise ValueError(
+            f'stem_chans: patch {patch_size} needs {n} positive widths, one per stride-2 layer, got {tuple(stem_chans)}'
+        )
     return [(c, tuple(2 if i < l else 1 for l in logs)) for i, c in enumerate(chans)]
 
 class ChannelNorm3d(nn.LayerNorm):
@@ -139,7 +143,9 @@ def make_patch_embed(kind:str, # 'linear', 'overlap' or 'conv'
     "Build the patch embedding named `kind`; 'overlap' widens the kernel by `max(1, p // 4)` voxels a side."
     if kind == 'linear': return PatchEmbed3d(img_size, patch_size, in_chans, embed_dim)
     if kind == 'overlap':
-        return PatchEmbed3d(img_size, patch_size, in_chans, embed_dim, overlap=overlap_for(to_3tuple(patch_size, 'patch_size')))
+        return PatchEmbed3d(
+            img_size, patch_size, in_chans, embed_dim, overlap=overlap_for(to_3tuple(patch_size, 'patch_size'))
+        )
     if kind == 'conv': return ConvStem3d(img_size, patch_size, in_chans, embed_dim, stem_chans)
     raise ValueError(f"patch_embed: {kind!r} is not one of ('linear', 'overlap', 'conv')")
 
@@ -255,7 +261,9 @@ class Block(nn.Module):
                 ):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop, fused=fused_attn)
+        self.attn = Attention(
+            dim, num_heads, qkv_bias=qkv_bias, attn_drop=attn_drop, proj_drop=proj_drop, fused=fused_attn
+        )
         self.drop_path1 = DropPath(drop_path)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio), drop=proj_drop)

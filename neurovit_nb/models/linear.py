@@ -51,7 +51,9 @@ def make_baseline(name:str, # 'pca_logreg' or 'linear_svm'
                          ('clf', LogisticRegression(class_weight='balanced', max_iter=2000))])
         grid = {'pca__n_components': [0.5, 0.8, 0.95], 'clf__C': [1e-3, 1e-2, 1e-1, 1., 10.]}
     elif name == 'linear_svm':
-        pipe = Pipeline([('scale', StandardScaler()), ('clf', SVC(kernel='linear', class_weight='balanced', random_state=seed))])
+        pipe = Pipeline(
+            [('scale', StandardScaler()), ('clf', SVC(kernel='linear', class_weight='balanced', random_state=seed))]
+        )
         grid = {'clf__C': [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]}
     else: raise ValueError(f'make_baseline: unknown baseline {name!r}; choose from {list(BASELINES)}')
     return GridSearchCV(pipe, grid, scoring='roc_auc', cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed),
@@ -61,14 +63,17 @@ def make_baseline(name:str, # 'pca_logreg' or 'linear_svm'
 def _check_xy(X, y=None):
     "Validate a design matrix (and labels) with errors that name the problem."
     X = np.asarray(X)
-    if X.ndim != 2: raise ValueError(f'X: expected a 2D (subjects, features) matrix, got shape {X.shape} (use volumes_to_matrix)')
+    if X.ndim != 2:
+        raise ValueError(f'X: expected a 2D (subjects, features) matrix, got shape {X.shape} (use volumes_to_matrix)')
     bad = int((~np.isfinite(X)).sum())
-    if bad: raise ValueError(f'X: {bad} non-finite values (NaN or inf) in {X.shape[0]} subjects; check the preprocessing')
+    if bad:
+        raise ValueError(f'X: {bad} non-finite values (NaN or inf) in {X.shape[0]} subjects; check the preprocessing')
     if y is None: return X, None
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != len(X): raise ValueError(f'y: {y.shape} labels for {len(X)} subjects in X')
     classes, counts = np.unique(y, return_counts=True)
-    if len(classes) != 2: raise ValueError(f'y: a binary baseline needs two classes, got {len(classes)}: {classes.tolist()}')
+    if len(classes) != 2:
+        raise ValueError(f'y: a binary baseline needs two classes, got {len(classes)}: {classes.tolist()}')
     return X, y
 
 def fit_baselines(X_train:np.ndarray, # (N, F) training subjects only
@@ -81,13 +86,18 @@ def fit_baselines(X_train:np.ndarray, # (N, F) training subjects only
     "Fit the linear baselines on the training set; hyper-parameters come from inner CV on it alone."
     X, y = _check_xy(X_train, y_train)
     n_min = int(np.unique(y, return_counts=True)[1].min())
-    if n_min < 2: raise ValueError(f'y: the smaller class has {n_min} subject(s); inner cross-validation needs at least 2 per class')
+    if n_min < 2:
+        raise ValueError(
+            f'y: the smaller class has {n_min} subject(s); inner cross-validation needs at least 2 per class'
+        )
     out = {}
     for n in names:
         m = make_baseline(n, seed=seed, n_splits=min(n_splits, n_min), n_jobs=n_jobs)
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-            warnings.simplefilter('ignore', ConvergenceWarning)   # tiny C grid points may stop early; the CV judges them
-            m.set_params(estimator__memory=Memory(tmp, verbose=0)).fit(X, y)   # scaler + PCA fitted once per fold, not per C
+            # tiny C grid points may stop early; the CV judges them
+            warnings.simplefilter('ignore', ConvergenceWarning)
+            # scaler + PCA fitted once per fold, not per C
+            m.set_params(estimator__memory=Memory(tmp, verbose=0)).fit(X, y)
         m.set_params(estimator__memory=None); m.best_estimator_.set_params(memory=None)
         out[n] = m
     return out
@@ -99,7 +109,8 @@ def baseline_scores(models:dict[str, BaseEstimator], # from `fit_baselines`
     X, _ = _check_xy(X)
     out = {}
     for n, m in models.items():
-        if X.shape[1] != m.n_features_in_: raise ValueError(f'X: {X.shape[1]} features, but baseline {n!r} was fitted on {m.n_features_in_}')
+        if X.shape[1] != m.n_features_in_:
+            raise ValueError(f'X: {X.shape[1]} features, but baseline {n!r} was fitted on {m.n_features_in_}')
         out[n] = (m.predict_proba(X)[:, 1] if hasattr(m.best_estimator_, 'predict_proba')
                   else 1. / (1. + np.exp(-m.decision_function(X))))
     return out

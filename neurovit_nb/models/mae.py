@@ -32,12 +32,19 @@ class MAE3dConfig(ViT3dConfig):
     def validate(self):
         super().validate()
         n = 'MAE3dConfig'
-        if self.num_classes != 0: raise ConfigError(f'{n}.num_classes: the MAE encoder has no head, got {self.num_classes}')
-        if getattr(self, 'patch_embed', 'linear') != 'linear': raise ConfigError(f"{n}.patch_embed: the MAE embeds the visible patches one by one, which needs 'linear', got {self.patch_embed!r}")
+        if self.num_classes != 0:
+            raise ConfigError(f'{n}.num_classes: the MAE encoder has no head, got {self.num_classes}')
+        if getattr(self, 'patch_embed', 'linear') != 'linear':
+            raise ConfigError(
+                f"{n}.patch_embed: the MAE embeds the visible patches one by one, which needs 'linear', got {self.patch_embed!r}"
+            )
         if not 0 <= self.mask_ratio < 1: raise ConfigError(f'{n}.mask_ratio: must be in [0, 1), got {self.mask_ratio}')
-        if self.decoder_depth < 1 or self.decoder_num_heads < 1: raise ConfigError(f'{n}.decoder_depth/decoder_num_heads: must be >= 1')
+        if self.decoder_depth < 1 or self.decoder_num_heads < 1:
+            raise ConfigError(f'{n}.decoder_depth/decoder_num_heads: must be >= 1')
         if self.decoder_embed_dim < 6 or self.decoder_embed_dim % self.decoder_num_heads:
-            raise ConfigError(f'{n}.decoder_embed_dim: must be >= 6 and divisible by decoder_num_heads={self.decoder_num_heads}, got {self.decoder_embed_dim}')
+            raise ConfigError(
+                f'{n}.decoder_embed_dim: must be >= 6 and divisible by decoder_num_heads={self.decoder_num_heads}, got {self.decoder_embed_dim}'
+            )
 
     def encoder_config(self) -> ViT3dConfig:
         "The `ViT3dConfig` of the encoder alone (a headless `ViT3d`)."
@@ -80,7 +87,9 @@ class MAE3d(nn.Module):
                 ) -> torch.Tensor: # patches (B, N, C*pd*ph*pw), in the token order of `PatchEmbed3d`
         "Cut volumes into flattened patches (channel first inside a patch, like the Conv3d kernel)."
         if tuple(imgs.shape[1:]) != (self.cfg.in_chans, *self.cfg.img_size):
-            raise ValueError(f'patchify: expected volumes (B, {self.cfg.in_chans}, {", ".join(map(str, self.cfg.img_size))}), got {tuple(imgs.shape)}')
+            raise ValueError(
+                f'patchify: expected volumes (B, {self.cfg.in_chans}, {", ".join(map(str, self.cfg.img_size))}), got {tuple(imgs.shape)}'
+            )
         (gd, gh, gw), (pd, ph, pw), B, C = self.grid_size, self.patch_size, imgs.shape[0], imgs.shape[1]
         x = imgs.reshape(B, C, gd, pd, gh, ph, gw, pw)
         x = x.permute(0, 2, 4, 6, 1, 3, 5, 7)                   # (B, gd, gh, gw, C, pd, ph, pw)
@@ -129,27 +138,31 @@ class MAE3d(nn.Module):
 
     def forward_decoder(self, latent:torch.Tensor, # encoder output (B, P+K, E)
                         ids_restore:torch.Tensor, # (B, N) from `random_masking`
-                        only:torch.Tensor|None=None, # (B, N) bool: predict only these patches (as many per sample), e.g. the hidden ones
+                        # (B, N) bool: predict only these patches (as many per sample), e.g. the hidden ones
+                        only:torch.Tensor|None=None,
                        ) -> torch.Tensor: # predicted patches (B, N, C*p³), or (B, M, C*p³) for the M patches in `only`
         "Project to the decoder width, fill the hidden places with the mask token, unshuffle, add fixed positions, predict the patches."
         P = self.encoder.num_prefix_tokens
         x = self.decoder_embed(latent)                          # (B, P+K, Ed)
         B, N, Ed = x.shape[0], ids_restore.shape[1], x.shape[2]
-        toks = torch.cat([x[:, P:], self.mask_token.expand(B, N - (x.shape[1] - P), -1)], dim=1)  # (B, N, Ed), shuffled order
+        # (B, N, Ed), shuffled order
+        toks = torch.cat([x[:, P:], self.mask_token.expand(B, N - (x.shape[1] - P), -1)], dim=1)
         toks = toks.gather(1, ids_restore[..., None].expand(-1, -1, Ed))  # (B, N, Ed), patch order
         x = torch.cat([x[:, :P], toks], dim=1) + self.decoder_pos_embed   # (B, P+N, Ed)
         for blk in self.decoder_blocks: x = blk(x)
         x = x[:, P:]                                            # (B, N, Ed)
         if only is not None: x = x[only].reshape(B, -1, Ed)     # (B, M, Ed): skip the patches that are not scored
-        return self.decoder_pred(self.decoder_norm(x))         # (B, N or M, C*p³)
+        return self.decoder_pred(self.decoder_norm(x))  # (B, N or M, C*p³)
 
-    def _as_patches(self, x): return x if x.dim() == 3 else self.patchify(x)  # volumes or patches, so `forward` cuts once
+    def _as_patches(self, x):
+        return x if x.dim() == 3 else self.patchify(x)  # volumes or patches, so `forward` cuts once
 
     def targets(self, imgs:torch.Tensor, # volumes (B, C, D, H, W), or their patches (B, N, C*p³)
                ) -> torch.Tensor: # targets (B, N, C*p³)
         "The patches to predict: normalised per patch (zero mean, unit variance) when `norm_pix_loss`."
         t = self._as_patches(imgs)
-        return F.layer_norm(t, t.shape[-1:], eps=1e-6) if self.cfg.norm_pix_loss else t  # LayerNorm without affine: ~9x faster than var() on the CPU
+        # LayerNorm without affine: ~9x faster than var() on the CPU
+        return F.layer_norm(t, t.shape[-1:], eps=1e-6) if self.cfg.norm_pix_loss else t
 
     def forward_loss(self, imgs:torch.Tensor, # volumes (B, C, D, H, W), or their patches (B, N, C*p³)
                      pred:torch.Tensor, # predicted patches (B, N, C*p³)
@@ -204,7 +217,9 @@ def plot_reconstruction(vols:dict, # from `MAE3d.reconstruct`, plus 'input' (B, 
         v = vols[k][index, 0].float().cpu()
         D, H, W = v.shape
         for c, s in enumerate((v[D // 2], v[:, H // 2], v[:, :, W // 2])):
-            axs[r, c].imshow(s.numpy(), cmap='gray', vmin=lo, vmax=hi); axs[r, c].set_xticks([]); axs[r, c].set_yticks([])
+            axs[r, c].imshow(s.numpy(), cmap='gray', vmin=lo, vmax=hi)
+            axs[r, c].set_xticks([])
+            axs[r, c].set_yticks([])
         axs[r, 0].set_ylabel(k, fontsize=8)
     fig.tight_layout(pad=0.2)
     plt.close(fig)

@@ -65,9 +65,13 @@ for _size in ('tiny', 'small'):
 register_model('nit_p8', ViT3d, ViT3dConfig, description='NiT-style: 64³, patch 8, width 256, 4 blocks, 8 heads',
                img_size=(64, 64, 64), patch_size=8, embed_dim=256, depth=4, num_heads=8)
 register_model('tiny', ViT3d, ViT3dConfig, description='test model: 32³, patch 8, width 32, 2 blocks, 2 heads', **TINY)
-register_model('sfcn', SFCN, SFCNConfig, family='cnn', description='SFCN (Peng et al. 2021), 32-64-128-256-256-64 channels')
+register_model(
+    'sfcn', SFCN, SFCNConfig, family='cnn', description='SFCN (Peng et al. 2021), 32-64-128-256-256-64 channels'
+)
 register_model('densenet121', DenseNet3d, DenseNetConfig, family='cnn', description="MONAI's DenseNet121, 3D")
-register_model('monai_vit_b16', MonaiViT, MonaiViTConfig, family='peer', description="MONAI's ViT, ViT-B/16 shape, no Tanh")
+register_model(
+    'monai_vit_b16', MonaiViT, MonaiViTConfig, family='peer', description="MONAI's ViT, ViT-B/16 shape, no Tanh"
+)
 del _size, _E, _H, _p
 
 # %% ../../nbs/13_models.registry.ipynb #673113e8
@@ -111,8 +115,12 @@ def patch_embed_cost(cfg:ViT3dConfig, # a ViT config
             params += 27 * c_in * c + 2 * c                                # 3³ conv without bias, norm weight + bias
             flops += 2 * math.prod(vox) * 27 * c_in * c
             c_in = c
-        return params + c_in * E + E, flops + 2 * N * c_in * E             # + the 1³ projection
-    K = math.prod(cfg.patch_size) if kind == 'linear' else math.prod(p + 2 * o for p, o in zip(cfg.patch_size, overlap_for(cfg.patch_size)))
+        return params + c_in * E + E, flops + 2 * N * c_in * E  # + the 1³ projection
+    K = (
+        math.prod(cfg.patch_size)
+        if kind == 'linear'
+        else math.prod(p + 2 * o for p, o in zip(cfg.patch_size, overlap_for(cfg.patch_size)))
+    )
     return E * C * K + E, 2 * N * E * C * K
 
 def vit_param_count(cfg:ViT3dConfig, # a ViT config
@@ -120,7 +128,9 @@ def vit_param_count(cfg:ViT3dConfig, # a ViT config
     "Analytic parameter count of a `ViT3d`."
     E, M, P, N, T, K = _vit_shape(cfg)
     block = 4 * E + 3 * E * E + (3 * E if cfg.qkv_bias else 0) + E * E + E + 2 * E * M + M + E
-    return patch_embed_cost(cfg)[0] + (T - N) * E + T * E + cfg.depth * block + 2 * E + (_head_in(cfg) * K + K if K else 0)
+    return (
+        patch_embed_cost(cfg)[0] + (T - N) * E + T * E + cfg.depth * block + 2 * E + (_head_in(cfg) * K + K if K else 0)
+    )
 
 def vit_flops(cfg:ViT3dConfig, # a ViT config
              ) -> int: # forward FLOPs per sample (multiply-add = 2)

@@ -37,11 +37,13 @@ class ViT3dConfig(Config):
     drop_rate: float = 0. # dropout on tokens, projections and before the head
     attn_drop_rate: float = 0. # dropout on attention weights
     drop_path_rate: float = 0. # stochastic depth at the last block (linear from 0)
-    global_pool: Literal['token', 'avg', 'flat'] = 'token' # pool the class token, average the patch tokens, or 'flat': a head with its own weights for every patch position
+    # pool the class token, average the patch tokens, or 'flat': a head with its own weights for every patch position
+    global_pool: Literal['token', 'avg', 'flat'] = 'token'
     class_token: bool = True # prepend a learnable class token
     pos_embed: Literal['learn', 'sincos'] = 'learn' # learnable, or fixed 3D sin-cos position embedding
     fused_attn: bool = True # fused `F.scaled_dot_product_attention`
-    patch_embed: Literal['linear', 'overlap', 'conv'] = 'linear' # patchify: one linear map, overlapping patches, or a convolutional stem
+    # patchify: one linear map, overlapping patches, or a convolutional stem
+    patch_embed: Literal['linear', 'overlap', 'conv'] = 'linear'
     stem_chans: tuple[int, ...] = () # widths of the convolutional stem's layers; `()`: doubling up to embed_dim
 
     def validate(self):
@@ -55,7 +57,9 @@ class ViT3dConfig(Config):
             if getattr(self, k) < 1: raise ConfigError(f'{n}.{k}: must be >= 1, got {getattr(self, k)}')
         if self.num_classes < 0: raise ConfigError(f'{n}.num_classes: must be >= 0, got {self.num_classes}')
         if self.embed_dim % self.num_heads:
-            raise ConfigError(f'{n}.num_heads: {self.num_heads} heads do not divide the width embed_dim={self.embed_dim}')
+            raise ConfigError(
+                f'{n}.num_heads: {self.num_heads} heads do not divide the width embed_dim={self.embed_dim}'
+            )
         if self.mlp_ratio <= 0: raise ConfigError(f'{n}.mlp_ratio: must be > 0, got {self.mlp_ratio}')
         for k in ('drop_rate', 'attn_drop_rate', 'drop_path_rate'): _check_rate(k, getattr(self, k))
         if self.global_pool == 'token' and not self.class_token:
@@ -63,7 +67,8 @@ class ViT3dConfig(Config):
         if self.patch_embed == 'conv':
             try: conv_stem_plan(self.patch_size, self.embed_dim, self.stem_chans)
             except ValueError as e: raise ConfigError(f'{n}.{e}') from None
-        elif self.stem_chans: raise ConfigError(f"{n}.stem_chans: only used with patch_embed='conv', not {self.patch_embed!r}")
+        elif self.stem_chans:
+            raise ConfigError(f"{n}.stem_chans: only used with patch_embed='conv', not {self.patch_embed!r}")
         if self.pos_embed == 'sincos' and self.embed_dim < 6:
             raise ConfigError(f'{n}.embed_dim: a 3D sin-cos embedding needs embed_dim >= 6, got {self.embed_dim}')
 
@@ -83,7 +88,8 @@ def make_config(cfg_cls:type, # the model's `Config` subclass
         hint = f" (did you mean {', '.join(hints)}?)" if hints else ''
         raise ConfigError(f'{cfg_cls.__name__}: unknown field(s) {unknown}{hint}; known fields are {sorted(names)}')
     if cfg is None: return cfg_cls(**overrides)
-    if not isinstance(cfg, cfg_cls): raise ConfigError(f'{cfg_cls.__name__}: expected a {cfg_cls.__name__}, got {type(cfg).__name__}')
+    if not isinstance(cfg, cfg_cls):
+        raise ConfigError(f'{cfg_cls.__name__}: expected a {cfg_cls.__name__}, got {type(cfg).__name__}')
     return cfg.replace(**overrides) if overrides else cfg
 
 # %% ../../nbs/11_models.vit3d.ipynb #c1ceaf53
@@ -100,15 +106,19 @@ class ViT3d(nn.Module):
         self.cfg = cfg
         self.model_spec = {'name': 'vit3d', **cfg.to_dict()}
         E = cfg.embed_dim
-        self.patch_embed = make_patch_embed(cfg.patch_embed, cfg.img_size, cfg.patch_size, cfg.in_chans, E, cfg.stem_chans)
+        self.patch_embed = make_patch_embed(
+            cfg.patch_embed, cfg.img_size, cfg.patch_size, cfg.in_chans, E, cfg.stem_chans
+        )
         self.grid_size = self.patch_embed.grid_size
-        self.num_features = E * (self.patch_embed.num_patches if cfg.global_pool == 'flat' else 1)  # what the head reads
+        # what the head reads
+        self.num_features = E * (self.patch_embed.num_patches if cfg.global_pool == 'flat' else 1)
         self.num_prefix_tokens = 1 if cfg.class_token else 0
         self.cls_token = nn.Parameter(torch.zeros(1, 1, E)) if cfg.class_token else None
         self.pos_embed = nn.Parameter(torch.zeros(1, self.num_prefix_tokens + self.patch_embed.num_patches, E),
                                       requires_grad=cfg.pos_embed == 'learn')
         self.pos_drop = nn.Dropout(cfg.drop_rate)
-        dpr = [cfg.drop_path_rate * i / max(cfg.depth - 1, 1) for i in range(cfg.depth)]  # stochastic depth grows with depth (plain floats: works on the meta device)
+        # stochastic depth grows with depth (plain floats: works on the meta device)
+        dpr = [cfg.drop_path_rate * i / max(cfg.depth - 1, 1) for i in range(cfg.depth)]
         self.blocks = nn.ModuleList([Block(E, cfg.num_heads, cfg.mlp_ratio, cfg.qkv_bias, proj_drop=cfg.drop_rate,
                                            attn_drop=cfg.attn_drop_rate, drop_path=dpr[i], fused_attn=cfg.fused_attn)
                                      for i in range(cfg.depth)])
@@ -128,10 +138,13 @@ class ViT3d(nn.Module):
         self.apply(_init)
         self.patch_embed.init_weights()
         if self.cls_token is not None: nn.init.normal_(self.cls_token, std=.02)
-        if self.cfg.global_pool == 'flat' and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight)  # N*E inputs: start from logits 0 (chance)
+        # N*E inputs: start from logits 0 (chance)
+        if self.cfg.global_pool == 'flat' and isinstance(self.head, nn.Linear): nn.init.zeros_(self.head.weight)
         if self.cfg.pos_embed == 'sincos':
             self.pos_embed.zero_()
-            self.pos_embed[0, self.num_prefix_tokens:] = sincos_pos_embed_3d(self.grid_size, self.cfg.embed_dim).to(self.pos_embed)
+            self.pos_embed[0, self.num_prefix_tokens :] = sincos_pos_embed_3d(self.grid_size, self.cfg.embed_dim).to(
+                self.pos_embed
+            )
         else: nn.init.trunc_normal_(self.pos_embed, std=.02)
 
     def _embed(self, x):
@@ -170,7 +183,13 @@ class ViT3d(nn.Module):
                          ) -> list[torch.Tensor]: # one (B, T, E) per requested block
         "Return the token outputs of chosen blocks, for probing."
         n = len(self.blocks)
-        idx = list(range(n)) if indices is None else list(range(n - indices, n)) if isinstance(indices, int) else list(indices)
+        idx = (
+            list(range(n))
+            if indices is None
+            else list(range(n - indices, n))
+            if isinstance(indices, int)
+            else list(indices)
+        )
         bad = [i for i in idx if not -n <= i < n]
         if bad: raise ValueError(f'indices: {bad} out of range for a model with {n} blocks')
         want, outs, x = {i % n for i in idx}, [], self._embed(x)
@@ -243,7 +262,8 @@ def record_attention(model:nn.Module, # a `ViT3d`, the wrapped MONAI ViT, or any
     if not found: raise ValueError(f'record_attention: {type(model).__name__} has no attention layers to record '
                                    f'(known kinds: {[c.__name__ for c in ATTENTION_RECORDERS]})')
     no_grad = sorted({type(m).__name__ for m, r in found if not r.keep_grad})
-    if keep_grad and no_grad: raise ValueError(f'record_attention: keep_grad=True is not possible for {no_grad} (they detach their maps)')
+    if keep_grad and no_grad:
+        raise ValueError(f'record_attention: keep_grad=True is not possible for {no_grad} (they detach their maps)')
     maps, undo = [], []
     try:
         for m, r in found: undo.append(r.attach(m, maps, keep_grad))
@@ -337,8 +357,16 @@ def load_pretrained(model:nn.Module, # model to load into (any module; pos-embed
                 rep.resized[k] = f'fixed sin-cos embedding rebuilt for grid {tuple(model.grid_size)}'; continue
             P = model.num_prefix_tokens
             n_src = math.prod(src_grid_size) if src_grid_size else None
-            src_p = v.shape[1] - n_src if n_src else next((p for p in (P, 1 - P) if p >= 0 and _infer_grid(v.shape[1] - p, model.grid_size)), None)
-            g = tuple(src_grid_size) if src_grid_size else (_infer_grid(v.shape[1] - src_p, model.grid_size) if src_p is not None else None)
+            src_p = (
+                v.shape[1] - n_src
+                if n_src
+                else next((p for p in (P, 1 - P) if p >= 0 and _infer_grid(v.shape[1] - p, model.grid_size)), None)
+            )
+            g = (
+                tuple(src_grid_size)
+                if src_grid_size
+                else (_infer_grid(v.shape[1] - src_p, model.grid_size) if src_p is not None else None)
+            )
             if g is None or src_p not in (0, 1) or v.shape[-1] != dst[k].shape[-1]:
                 rep.mismatched[k] = (tuple(v.shape), tuple(dst[k].shape)); continue
             r = resize_pos_embed(v, g, model.grid_size, num_prefix=src_p)
@@ -347,7 +375,10 @@ def load_pretrained(model:nn.Module, # model to load into (any module; pos-embed
             new[k] = r; rep.resized[k] = f'grid {g} -> {tuple(model.grid_size)}, prefix tokens {src_p} -> {P}'
             continue
         if _is_head_key(k, head):
-            if strict_head: raise ValueError(f'{k}: head shape {tuple(v.shape)} in the checkpoint, {tuple(dst[k].shape)} in the model (strict_head=True)')
+            if strict_head:
+                raise ValueError(
+                    f'{k}: head shape {tuple(v.shape)} in the checkpoint, {tuple(dst[k].shape)} in the model (strict_head=True)'
+                )
             rep.head_reset.append(k); continue
         rep.mismatched[k] = (tuple(v.shape), tuple(dst[k].shape))
     handled = set(new) | set(rep.head_reset) | set(rep.resized) | set(rep.mismatched)

@@ -60,7 +60,11 @@ class PowerLawFit:
         out = {}
         for i, k in enumerate('abc'):
             out[k] = getattr(self, k)
-            lo, hi = (np.percentile(self.boot[:, i], [100 * (1 - self.ci) / 2, 100 * (1 + self.ci) / 2]) if self.boot is not None and len(self.boot) else (np.nan, np.nan))
+            lo, hi = (
+                np.percentile(self.boot[:, i], [100 * (1 - self.ci) / 2, 100 * (1 + self.ci) / 2])
+                if self.boot is not None and len(self.boot)
+                else (np.nan, np.nan)
+            )
             out[f'{k}_lo'], out[f'{k}_hi'] = float(lo), float(hi)
         return out
 
@@ -75,7 +79,13 @@ def _fit_abc(n:np.ndarray, y:np.ndarray, w:np.ndarray, b_range:tuple) -> tuple[n
     x0 = best[1]
     hi_c = max(float(y.max()), 1e-9)
     lo, hi = np.array([0., b_range[0], 0.]), np.array([np.inf, b_range[1], hi_c])
-    res = least_squares(lambda p: (power_law(n, *p) - y) * sw, np.clip(x0, lo, np.nextafter(hi, 0)), bounds=(lo, hi), x_scale='jac', method='trf')
+    res = least_squares(
+        lambda p: (power_law(n, *p) - y) * sw,
+        np.clip(x0, lo, np.nextafter(hi, 0)),
+        bounds=(lo, hi),
+        x_scale='jac',
+        method='trf',
+    )
     p = res.x if 2 * res.cost <= best[0] ** 2 + 1e-15 else x0
     return p, float(np.sqrt(np.sum(w * (power_law(n, *p) - y) ** 2) / w.sum()))
 
@@ -88,13 +98,24 @@ def fit_power_law(n, # training-set size of each point (subjects)
     "Fit `y = a n^-b + c` by bounded least squares started from an exponent grid."
     n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
     w = np.ones_like(n) if weights is None else np.asarray(weights, dtype=float)
-    if n.shape != y.shape or n.shape != w.shape: raise ValueError(f'fit_power_law: n, y and weights need the same length, got {n.shape}, {y.shape}, {w.shape}')
+    if n.shape != y.shape or n.shape != w.shape:
+        raise ValueError(f'fit_power_law: n, y and weights need the same length, got {n.shape}, {y.shape}, {w.shape}')
     if not (np.isfinite(n).all() and np.isfinite(y).all()): raise ValueError('fit_power_law: n and y must be finite')
     if (n <= 0).any(): raise ValueError('fit_power_law: training-set sizes must be > 0')
-    if len(np.unique(n[w > 0])) < 3: raise ValueError(f'fit_power_law: need at least 3 different training-set sizes, got {sorted(set(n[w > 0].tolist()))}')
+    if len(np.unique(n[w > 0])) < 3:
+        raise ValueError(
+            f'fit_power_law: need at least 3 different training-set sizes, got {sorted(set(n[w > 0].tolist()))}'
+        )
     p, rmse = _fit_abc(n, y, w, b_range)
     used = n[w > 0]
-    return PowerLawFit(*map(float, p), n_min=float(used.min()), n_max=float(used.max()), n_points=int((w > 0).sum()), rmse=rmse, metric=metric)
+    return PowerLawFit(
+        *map(float, p),
+        n_min=float(used.min()),
+        n_max=float(used.max()),
+        n_points=int((w > 0).sum()),
+        rmse=rmse,
+        metric=metric,
+    )
 
 # %% ../../nbs/50_scaling.fit.ipynb #e5f80399
 CELL_KEYS = ('cohort', 'model', 'strategy', 'n_train', 'seed')
@@ -108,7 +129,8 @@ def cell_predictions(results:pd.DataFrame, # one row per cell with `CELL_KEYS` a
     for r in results.itertuples(index=False):
         if getattr(r, 'status', 'done') != 'done': continue
         p = RunPaths(Path(root)/r.run_dir).predictions
-        if not p.exists(): raise FileNotFoundError(f'{p}: missing; the cell {r.run_dir} is marked done but has no predictions')
+        if not p.exists():
+            raise FileNotFoundError(f'{p}: missing; the cell {r.run_dir} is marked done but has no predictions')
         d = pd.read_csv(p, dtype={'subject': str})
         d = d[d.split == split][['subject', 'label', 'prob']]
         parts.append(d.assign(**{k: getattr(r, k) for k in CELL_KEYS}))
@@ -121,7 +143,10 @@ _EPS = 1e-6
 def _cell_matrix(g:pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     "Cells (n_train, seed), probabilities (cells, subjects) and labels (subjects,) of one group's predictions."
     wide = g.pivot_table(index=['n_train', 'seed'], columns='subject', values='prob', aggfunc='mean')
-    if wide.isna().any().any(): raise ValueError('scaling: cells of one group were tested on different subjects; a sweep makes one test split per cohort')
+    if wide.isna().any().any():
+        raise ValueError(
+            'scaling: cells of one group were tested on different subjects; a sweep makes one test split per cohort'
+        )
     labels = g.groupby('subject').label.first().reindex(wide.columns)
     if labels.nunique() != 2: raise ValueError('scaling: the test subjects need both classes')
     return wide.index.to_frame(index=False), wide.to_numpy(float), labels.to_numpy(int)
@@ -198,7 +223,12 @@ def fits_table(fits:dict, # from `fit_curves`
                by:tuple=('cohort', 'model', 'strategy'), # names of the key's parts
               ) -> pd.DataFrame:
     "One row per curve: a, b, c with intervals, rmse and the fitted size range."
-    rows = [dict(zip(by, k)) | f.params() | dict(rmse=f.rmse, n_min=f.n_min, n_max=f.n_max, n_points=f.n_points, metric=f.metric) for k, f in fits.items()]
+    rows = [
+        dict(zip(by, k))
+        | f.params()
+        | dict(rmse=f.rmse, n_min=f.n_min, n_max=f.n_max, n_points=f.n_points, metric=f.metric)
+        for k, f in fits.items()
+    ]
     return pd.DataFrame(rows)
 
 # %% ../../nbs/50_scaling.fit.ipynb #1448444e
@@ -209,7 +239,8 @@ def _synthetic_preds(curves:dict, # model -> (a, b, c) of error = 1 - AUC
     rng = np.random.default_rng(seed)
     n0, n1 = n_test // 2, n_test - n_test // 2
     y = np.r_[np.zeros(n0, int), np.ones(n1, int)]
-    u = np.r_[norm.ppf((np.arange(n0) + 0.5) / n0), norm.ppf((np.arange(n1) + 0.5) / n1)]  # normal quantiles within each class
+    # normal quantiles within each class
+    u = np.r_[norm.ppf((np.arange(n0) + 0.5) / n0), norm.ppf((np.arange(n1) + 0.5) / n1)]
     rows = []
     for m, (a, b, c) in curves.items():
         for n in sizes:
@@ -253,7 +284,8 @@ def subjects_for_auc(fit:PowerLawFit, # an 'error' fit from `fit_curves` or `fit
                      max_factor:float=2., # warn beyond this multiple of the largest measured size
                     ) -> dict: # n, lo, hi (training subjects), target_auc, n_max, factor, extrapolated, reachable
     "Training subjects needed to reach `target_auc`, with its bootstrap interval and an extrapolation warning."
-    if fit.metric != 'error': raise ValueError(f"subjects_for_auc: needs a fit of the error (1 - AUC), got a fit of {fit.metric!r}")
+    if fit.metric != 'error':
+        raise ValueError(f"subjects_for_auc: needs a fit of the error (1 - AUC), got a fit of {fit.metric!r}")
     if not 0.5 < target_auc < 1: raise ValueError(f'target_auc: must be in (0.5, 1), got {target_auc}')
     err = 1 - target_auc
     n = float(_n_for(err, fit.a, fit.b, fit.c))
@@ -261,13 +293,18 @@ def subjects_for_auc(fit:PowerLawFit, # an 'error' fit from `fit_curves` or `fit
     if fit.boot is not None and len(fit.boot):
         ns = _n_for(err, fit.boot[:, 0], fit.boot[:, 1], fit.boot[:, 2])
         q = 100 * (1 - fit.ci) / 2
-        lo, hi = (float(v) for v in np.percentile(ns, [q, 100 - q], method='inverted_cdf'))  # an order statistic: inf stays inf
+        # an order statistic: inf stays inf
+        lo, hi = (float(v) for v in np.percentile(ns, [q, 100 - q], method='inverted_cdf'))
     out = dict(target_auc=target_auc, n=math.ceil(n) if math.isfinite(n) else n, lo=lo, hi=hi, n_max=fit.n_max,
                factor=n / fit.n_max, reachable=math.isfinite(n), extrapolated=bool(n > max_factor * fit.n_max))
     if out['extrapolated']:
         why = (f'AUC {target_auc} is beyond the fitted asymptote (AUC {1 - fit.c:.3f})' if not out['reachable'] else
                f'{out["n"]} subjects is {n / fit.n_max:.1f}x the largest measured size ({fit.n_max:g})')
-        warnings.warn(f'subjects_for_auc: {why}; the power law is extrapolated and may not hold there', ExtrapolationWarning, stacklevel=2)
+        warnings.warn(
+            f'subjects_for_auc: {why}; the power law is extrapolated and may not hold there',
+            ExtrapolationWarning,
+            stacklevel=2,
+        )
     return out
 
 # %% ../../nbs/50_scaling.fit.ipynb #e7473612
@@ -297,7 +334,17 @@ def plot_scaling_curves(points:pd.DataFrame, # from `scaling_points`
                                      fillcolor=col, opacity=0.15, hoverinfo='skip', showlegend=False, legendgroup=name))
         fig.add_trace(go.Scatter(x=xs, y=f.predict(xs), mode='lines', line=dict(color=col), legendgroup=name, showlegend=False,
                                  name=f'{name}: {f.a:.3g} n^-{f.b:.3g} + {f.c:.3g}'))
-        fig.add_trace(go.Scatter(x=xe, y=f.predict(xe), mode='lines', line=dict(color=col, dash='dash'), legendgroup=name, showlegend=False, hoverinfo='skip'))
+        fig.add_trace(
+            go.Scatter(
+                x=xe,
+                y=f.predict(xe),
+                mode='lines',
+                line=dict(color=col, dash='dash'),
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo='skip',
+            )
+        )
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), template='plotly_white',
                       xaxis=dict(type='log', title='training subjects'), yaxis=dict(title='1 - AUC (test)' if metric == 'error' else 'log loss (test)'))
     return fig

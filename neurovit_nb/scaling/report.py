@@ -48,8 +48,16 @@ def plan_table(fits:dict, # from `fit_curves` with metric='error'
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter('always', ExtrapolationWarning)
                 p = subjects_for_auc(f, t, max_factor=max_factor)
-            note = '; '.join(str(w.message).replace('subjects_for_auc: ', '') for w in caught if issubclass(w.category, ExtrapolationWarning))
-            rows.append(dict(zip(GROUP, key)) | {k: p[k] for k in ('target_auc', 'n', 'lo', 'hi', 'n_max', 'extrapolated')} | dict(note=note))
+            note = '; '.join(
+                str(w.message).replace('subjects_for_auc: ', '')
+                for w in caught
+                if issubclass(w.category, ExtrapolationWarning)
+            )
+            rows.append(
+                dict(zip(GROUP, key))
+                | {k: p[k] for k in ('target_auc', 'n', 'lo', 'hi', 'n_max', 'extrapolated')}
+                | dict(note=note)
+            )
     return pd.DataFrame(rows)
 
 # %% ../../nbs/52_scaling.report.ipynb #bdd0ba9e
@@ -75,7 +83,10 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
     if prep: sections.append(('Preprocessing (once per cohort, before the cells)', pd.DataFrame(
         [dict(cohort=c, config=h, built=v['built'], cached=v['cached'], skipped=v['skipped'], seconds=v['seconds']) for c, d in prep.items() for h, v in d.items()])))
     table = summarize_results(res)
-    if len(table): sections.append(('Test AUC per training-set size (mean over seeds; CI: mean of the cells\' bootstrap bounds)', table))
+    if len(table):
+        sections.append(
+            ('Test AUC per training-set size (mean over seeds; CI: mean of the cells\' bootstrap bounds)', table)
+        )
     done = res[res.status == 'done']
     fittable = done.groupby(list(GROUP)).n_train.nunique().ge(3)
     if len(done) and fittable.any():
@@ -84,9 +95,19 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
         fits = fit_curves(preds, 'error', GROUP, n_boot=n_boot, seed=seed)
         loss_fits = fit_curves(preds, 'loss', GROUP, n_boot=n_boot, seed=seed)
         pts = scaling_points(preds, 'error', GROUP)
-        sections.append(('Scaling curves: 1 - AUC (bands: 95% bootstrap over seeds and test subjects; dashed: extrapolation)', plot_scaling_curves(pts, fits)))
+        sections.append(
+            (
+                'Scaling curves: 1 - AUC (bands: 95% bootstrap over seeds and test subjects; dashed: extrapolation)',
+                plot_scaling_curves(pts, fits),
+            )
+        )
         sections.append(('Fits of 1 - AUC = a n^-b + c (95% bootstrap intervals)', fits_table(fits, GROUP)))
-        sections.append(('Scaling curves: test log loss', plot_scaling_curves(scaling_points(preds, 'loss', GROUP), loss_fits, metric='loss')))
+        sections.append(
+            (
+                'Scaling curves: test log loss',
+                plot_scaling_curves(scaling_points(preds, 'loss', GROUP), loss_fits, metric='loss'),
+            )
+        )
         sections.append(('Fits of the log loss', fits_table(loss_fits, GROUP)))
         ex = extrapolation_check(preds, 'error', GROUP)
         if len(ex): sections.append(('Extrapolation check: fitted without the largest size, then predicting it', ex))
@@ -95,9 +116,20 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
         if len(n_params) >= 2:
             sections.append(('Data x model size', plot_data_model(pts, n_params)))
     elif len(done):
-        sections.append(('Scaling curves', 'Fits need at least three training-set sizes with finished cells per model and strategy.'))
+        sections.append(
+            (
+                'Scaling curves',
+                'Fits need at least three training-set sizes with finished cells per model and strategy.',
+            )
+        )
     failed = res[res.status == 'failed']
-    if len(failed): sections.append((f'Failed cells ({len(failed)}; error.txt in each folder; rerun with retry_failed=True)', failed[['run_dir', 'error']]))
+    if len(failed):
+        sections.append(
+            (
+                f'Failed cells ({len(failed)}; error.txt in each folder; rerun with retry_failed=True)',
+                failed[['run_dir', 'error']],
+            )
+        )
     sections.append(('All cells', res.drop(columns=[c for c in ('error',) if c in res])))
     if spec: sections.append(('Spec', f'<pre>{json.dumps(spec, indent=2)}</pre>'))
     return write_report_html(RunPaths(out).report, f"neurovit_nb scaling sweep: {spec.get('name', out.name)}", sections,
@@ -118,7 +150,16 @@ def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1
     pts = scaling_points(cell_predictions(res, root=out)).set_index(['model', 'n_train', 'seed']).value
     res['auc'] = 1 - res.set_index(['model', 'n_train', 'seed']).index.map(pts)
     res['auc_lo'], res['auc_hi'] = res.auc - 0.05, res.auc + 0.05
-    res.loc[len(res)] = dict(cohort='synth', n_train=320, model='small', strategy='scratch', seed=9, run_dir='cells/x', status='failed', error='RuntimeError: out of memory')
+    res.loc[len(res)] = dict(
+        cohort='synth',
+        n_train=320,
+        model='small',
+        strategy='scratch',
+        seed=9,
+        run_dir='cells/x',
+        status='failed',
+        error='RuntimeError: out of memory',
+    )
     res.to_csv(out/'results.csv', index=False)
     return out
 
@@ -129,7 +170,10 @@ def sweep_predictions(out:str|Path, # sweep folder (its results.csv and the cell
                      ) -> pd.DataFrame: # one row per cell (or baseline) and subject: CELL_KEYS, subject, label, prob
     "Subject-level predictions of a sweep's finished cells and, as models of their own, of the linear baselines."
     out = Path(out)
-    if not (out/'results.csv').exists(): raise FileNotFoundError(f'{out/"results.csv"}: missing; a finished `run_sweep` (or `collect_results`) writes it')
+    if not (out / 'results.csv').exists():
+        raise FileNotFoundError(
+            f'{out / "results.csv"}: missing; a finished `run_sweep` (or `collect_results`) writes it'
+        )
     res = pd.read_csv(out/'results.csv')
     preds = cell_predictions(res, root=out, split=split)
     if not baselines: return preds
@@ -138,8 +182,16 @@ def sweep_predictions(out:str|Path, # sweep folder (its results.csv and the cell
         p = out/r.run_dir/'predictions_baselines.csv'
         if not p.exists(): continue
         d = pd.read_csv(p, dtype={'subject': str})
-        d = d[d.split == split].groupby(['baseline', 'subject'], as_index=False).agg(label=('label', 'first'), prob=('prob', 'mean'))
-        parts.append(d.rename(columns={'baseline': 'model'}).assign(cohort=r.cohort, n_train=r.n_train, strategy='linear', seed=r.seed))
+        d = (
+            d[d.split == split]
+            .groupby(['baseline', 'subject'], as_index=False)
+            .agg(label=('label', 'first'), prob=('prob', 'mean'))
+        )
+        parts.append(
+            d.rename(columns={'baseline': 'model'}).assign(
+                cohort=r.cohort, n_train=r.n_train, strategy='linear', seed=r.seed
+            )
+        )
     if not parts: return preds
     # a baseline depends on the cohort, the training subset and the seed, not on the deep model or its strategy
     base = pd.concat(parts, ignore_index=True).drop_duplicates(['cohort', 'n_train', 'model', 'seed', 'subject'])
@@ -192,7 +244,8 @@ def auc_summary(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predicti
     for key, g in preds.groupby(list(by), sort=True):
         key = key if isinstance(key, tuple) else (key,)
         wide = g.pivot_table(index='seed', columns='subject', values='prob', aggfunc='mean')
-        if wide.isna().any().any(): raise ValueError(f'auc_summary: the seeds of {dict(zip(by, key))} were tested on different subjects')
+        if wide.isna().any().any():
+            raise ValueError(f'auc_summary: the seeds of {dict(zip(by, key))} were tested on different subjects')
         y = g.groupby('subject').label.first().reindex(wide.columns).to_numpy(int)
         P = wide.to_numpy(float)
         auc = _auc_rows(P, y, np.ones((1, len(y))))[0]

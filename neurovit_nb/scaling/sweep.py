@@ -28,7 +28,21 @@ __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'SLURM_KE
            'CellJob', 'sweep_history', 'run_sweep', 'collect_results', 'sweep_status', 'slurm_available']
 
 # %% ../../nbs/51_scaling.sweep.ipynb #d2c67a7e
-SPLIT_FIELDS = ('data', 'task', 'column', 'classes', 'val', 'test', 'split_seed', 'group_col', 'path_col', 'subject_col', 'session_col', 'site_col', 'on_error')
+SPLIT_FIELDS = (
+    'data',
+    'task',
+    'column',
+    'classes',
+    'val',
+    'test',
+    'split_seed',
+    'group_col',
+    'path_col',
+    'subject_col',
+    'session_col',
+    'site_col',
+    'on_error',
+)
 SWEEP_FIELDS = ('data', 'seed', 'device') # set by the sweep for each cell, not by the spec's options
 CELL_SHARED = SPLIT_FIELDS + ('cache_dir',) # the same for every cell of a cohort: only in `options`
 SPEC_KEYS = dict(name='a name for the sweep', cohorts='name -> BIDS folder, manifest, {synthetic: {...}} or {robust: {preset: ..., ...}}',
@@ -42,27 +56,37 @@ def _fields() -> set: return set(RunConfig.__dataclass_fields__) | set(TrainConf
 def _check_options(opts, where:str, src:str, forbid:tuple=()) -> dict:
     "Check a dict of run options: known fields, none of `forbid`; errors name `where`."
     if opts is None: return {}
-    if not isinstance(opts, dict): raise ConfigError(f'{src}{where}: expected a mapping of options, got {type(opts).__name__}')
+    if not isinstance(opts, dict):
+        raise ConfigError(f'{src}{where}: expected a mapping of options, got {type(opts).__name__}')
     bad = sorted(set(opts) - _fields())
     if bad: raise ConfigError(f'{src}{where}: unknown option(s) {bad} (RunConfig/TrainConfig fields)')
     for k in opts:
         if k in SWEEP_FIELDS: raise ConfigError(f'{src}{where}.{k}: set by the sweep for each cell; remove it')
-        if k in forbid: raise ConfigError(f'{src}{where}.{k}: split and cache settings must be the same for every cell of a cohort; put it in options')
+        if k in forbid:
+            raise ConfigError(
+                f'{src}{where}.{k}: split and cache settings must be the same for every cell of a cohort; put it in options'
+            )
     return dict(opts)
 
 # %% ../../nbs/51_scaling.sweep.ipynb #926f13d3
 def _named(d, where:str, src:str, as_preset:bool=False) -> dict:
     "A mapping name -> options; a list of names is accepted (presets for models)."
     if isinstance(d, (list, tuple)) and as_preset: d = {m: {'model': m} for m in d}
-    if not isinstance(d, dict) or not d: raise ConfigError(f'{src}{where}: expected a non-empty mapping of name -> options, got {d!r}')
+    if not isinstance(d, dict) or not d:
+        raise ConfigError(f'{src}{where}: expected a non-empty mapping of name -> options, got {d!r}')
     for k in d:
         if not _NAME.match(str(k)): raise ConfigError(f'{src}{where}: name {k!r} may only use letters, digits, _ and .')
     return {str(k): (v if v is not None else {}) for k, v in d.items()}
 
 def _int_list(v, where:str, src:str, allow_all:bool=False) -> list:
     v = v if isinstance(v, (list, tuple)) else [v]
-    ok = lambda x: (isinstance(x, int) and not isinstance(x, bool) and x >= (1 if allow_all else 0)) or (allow_all and x == 'all')
-    if not v or not all(ok(x) for x in v): raise ConfigError(f'{src}{where}: expected a non-empty list of {"positive integers or all" if allow_all else "integers >= 0"}, got {v!r}')
+    ok = lambda x: (
+        (isinstance(x, int) and not isinstance(x, bool) and x >= (1 if allow_all else 0)) or (allow_all and x == 'all')
+    )
+    if not v or not all(ok(x) for x in v):
+        raise ConfigError(
+            f'{src}{where}: expected a non-empty list of {"positive integers or all" if allow_all else "integers >= 0"}, got {v!r}'
+        )
     if len(set(v)) != len(v): raise ConfigError(f'{src}{where}: repeated values in {v!r}')
     return list(v)
 
@@ -71,12 +95,17 @@ def validate_spec(spec:dict, # the spec, as read from YAML/JSON
                  ) -> dict: # the spec with defaults filled in and models/strategies as mappings
     "Check a sweep spec; errors name the file and the field."
     src = f'{source}: '
-    if not isinstance(spec, dict): raise ConfigError(f'{src}expected a mapping at the top level, got {type(spec).__name__}')
+    if not isinstance(spec, dict):
+        raise ConfigError(f'{src}expected a mapping at the top level, got {type(spec).__name__}')
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown: raise ConfigError(f'{src}unknown key(s) {unknown}; known: {list(SPEC_KEYS)}')
     for k in ('cohorts', 'n_train', 'models'):
         if k not in spec: raise ConfigError(f'{src}{k}: missing ({SPEC_KEYS[k]})')
-    out = dict(name=str(spec.get('name', 'sweep')), subset_seed=int(spec.get('subset_seed', 0)), device=str(spec.get('device', 'auto')))
+    out = dict(
+        name=str(spec.get('name', 'sweep')),
+        subset_seed=int(spec.get('subset_seed', 0)),
+        device=str(spec.get('device', 'auto')),
+    )
     out['cohorts'] = _named(spec['cohorts'], 'cohorts', src)
     for name, c in out['cohorts'].items():
         c = {'data': c} if isinstance(c, str) else c
@@ -84,16 +113,24 @@ def validate_spec(spec:dict, # the spec, as read from YAML/JSON
             raise ConfigError(f'{src}cohorts.{name}: give a path, {{data: PATH}}, {{synthetic: {{n_subjects: ..., spacing: ...}}}} '
                               f'or {{robust: {{preset: robust_a, n_subjects: ...}}}}, got {c!r}')
         for kind, what in (('synthetic', 'SynthConfig fields'), ('robust', 'make_robust_cohort options')):
-            if kind in c and not isinstance(c[kind] or {}, dict): raise ConfigError(f'{src}cohorts.{name}.{kind}: expected a mapping of {what}')
+            if kind in c and not isinstance(c[kind] or {}, dict):
+                raise ConfigError(f'{src}cohorts.{name}.{kind}: expected a mapping of {what}')
         out['cohorts'][name] = c
     out['n_train'] = _int_list(spec['n_train'], 'n_train', src, allow_all=True)
     out['seeds'] = _int_list(spec.get('seeds', [0]), 'seeds', src)
     out['options'] = _check_options(spec.get('options'), 'options', src)
-    out['models'] = {k: _check_options(v, f'models.{k}', src, CELL_SHARED) for k, v in _named(spec['models'], 'models', src, as_preset=True).items()}
-    out['strategies'] = {k: _check_options(v, f'strategies.{k}', src, CELL_SHARED) for k, v in _named(spec.get('strategies', {'scratch': {}}), 'strategies', src).items()}
+    out['models'] = {
+        k: _check_options(v, f'models.{k}', src, CELL_SHARED)
+        for k, v in _named(spec['models'], 'models', src, as_preset=True).items()
+    }
+    out['strategies'] = {
+        k: _check_options(v, f'strategies.{k}', src, CELL_SHARED)
+        for k, v in _named(spec.get('strategies', {'scratch': {}}), 'strategies', src).items()
+    }
     for k, m in out['models'].items():
         preset = m.get('model', out['options'].get('model', k))
-        if preset not in list_models(): raise ConfigError(f'{src}models.{k}.model: unknown preset {preset!r}; choose one of {list_models()}')
+        if preset not in list_models():
+            raise ConfigError(f'{src}models.{k}.model: unknown preset {preset!r}; choose one of {list_models()}')
         m.setdefault('model', preset)
     for where, extra in [('options', {})] + [(f'models.{k}', v) for k, v in out['models'].items()] + [(f'strategies.{k}', v) for k, v in out['strategies'].items()]:
         try: default_configs('cpu', **{**out['options'], **extra})  # types and ranges of every option, before any work
@@ -120,8 +157,10 @@ def load_spec(path:str|Path, # a .yaml/.yml or .json file
     path = Path(path)
     if not path.is_file(): raise ConfigError(f'{path}: no such spec file')
     text = path.read_text()
-    try: d = json.loads(text) if path.suffix == '.json' else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e: raise ConfigError(f'{path}: not valid {"JSON" if path.suffix == ".json" else "YAML"}: {e}') from None
+    try:
+        d = json.loads(text) if path.suffix == '.json' else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f'{path}: not valid {"JSON" if path.suffix == ".json" else "YAML"}: {e}') from None
     return validate_spec(d, source=str(path))
 
 # %% ../../nbs/51_scaling.sweep.ipynb #8c4851f1
@@ -154,7 +193,8 @@ def nested_subsets(df:pd.DataFrame, # split table of the whole cohort
     out = {}
     for n in sizes:
         n_ = len(order) if n == 'all' else n
-        if not 1 <= n_ <= len(order): raise ConfigError(f'n_train: {n} is more than the {len(order)} training subjects of the split')
+        if not 1 <= n_ <= len(order):
+            raise ConfigError(f'n_train: {n} is more than the {len(order)} training subjects of the split')
         keep = set(order.subject.iloc[:n_])
         out[n] = df[(df.split != 'train') | df.subject.astype(str).isin(keep)].reset_index(drop=True)
     return out
@@ -166,7 +206,14 @@ def cell_configs(spec:dict, # a validated spec
                  cache_dir:str|Path, # the shared preprocessing cache
                 ) -> tuple[RunConfig, TrainConfig]:
     "The run and loop settings of one cell: options, then the model's, then the strategy's, then the cell's own."
-    opts = {**spec['options'], **spec['models'][model], **spec['strategies'][strategy], 'data': str(data), 'cache_dir': str(cache_dir), 'seed': int(seed)}
+    opts = {
+        **spec['options'],
+        **spec['models'][model],
+        **spec['strategies'][strategy],
+        'data': str(data),
+        'cache_dir': str(cache_dir),
+        'seed': int(seed),
+    }
     return default_configs(spec['device'], **opts)
 
 def plan_cells(spec:dict, # a validated spec
@@ -176,13 +223,25 @@ def plan_cells(spec:dict, # a validated spec
     "Expand the spec into its cells."
     rows = []
     for c in spec['cohorts']:
-        sizes = sorted({(pool_sizes or {}).get(c, n) if n == 'all' else n for n in spec['n_train']}, key=lambda v: (isinstance(v, str), v))
+        sizes = sorted(
+            {(pool_sizes or {}).get(c, n) if n == 'all' else n for n in spec['n_train']},
+            key=lambda v: (isinstance(v, str), v),
+        )
         for n in sizes:
             for m in spec['models']:
                 for st in spec['strategies']:
                     for s in spec['seeds']:
                         tag = f'n{n:04d}' if isinstance(n, int) else f'n{n}'
-                        rows.append(dict(cohort=c, n_train=n, model=m, strategy=st, seed=s, run_dir=f'cells/{c}/{tag}-{m}-{st}-s{s}'))
+                        rows.append(
+                            dict(
+                                cohort=c,
+                                n_train=n,
+                                model=m,
+                                strategy=st,
+                                seed=s,
+                                run_dir=f'cells/{c}/{tag}-{m}-{st}-s{s}',
+                            )
+                        )
     return pd.DataFrame(rows)
 
 # %% ../../nbs/51_scaling.sweep.ipynb #c8e947bc
@@ -213,7 +272,8 @@ def prepare_cohort(spec:dict, # a validated spec
         task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
         df = apply_task(read_cohort(cfg), task)
         if df.empty: raise ConfigError(f'cohorts.{name}: no image has a {task.column!r} label in {list(task.classes)}')
-        group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col  # as `prepare_data` reads it
+        # as `prepare_data` reads it
+        group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col
         try: df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
         except ValueError as e: raise ConfigError(f'cohorts.{name}: {e}') from None
         check_splits(df, group_col=group_col)
@@ -235,7 +295,9 @@ def prepare_cohort(spec:dict, # a validated spec
         bad = rep[rep.status == 'skipped'].path.tolist()
         prep[h] = dict(built=int((rep.status == 'built').sum()), cached=int((rep.status == 'cached').sum()), skipped=len(bad),
                        seconds=round(time.time() - t0, 2), finished=time.time())
-        log.info(f'{name}: preprocessed {prep[h]["built"]} image(s) ({prep[h]["cached"]} already cached) in {prep[h]["seconds"]} s')
+        log.info(
+            f'{name}: preprocessed {prep[h]["built"]} image(s) ({prep[h]["cached"]} already cached) in {prep[h]["seconds"]} s'
+        )
         if bad:  # left out of every cell alike, so the split stays shared
             df = df[~df.path.isin(bad)].reset_index(drop=True); save_splits(df, folder/'splits.csv')
         save_json(prep, folder/'prep.json')
@@ -266,7 +328,8 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
     res = dict(run_dir=cell['run_dir'], status='skipped', seconds=0., error='')
     state = cell_status(run_dir)
     if state == 'done': return res
-    if state == 'failed' and not retry_failed: return res | dict(status='failed_before', error=(run_dir/'error.txt').read_text().strip().splitlines()[-1])
+    if state == 'failed' and not retry_failed:
+        return res | dict(status='failed_before', error=(run_dir / 'error.txt').read_text().strip().splitlines()[-1])
     if threads: torch.set_num_threads(threads)
     t0 = time.time()
     try:
@@ -277,12 +340,23 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
             spec = load_json(out/'spec.json')
             folder = out/'cohorts'/cell['cohort']
             n = cell['n_train'] if cell['n_train'] == 'all' else int(cell['n_train'])
-            sub = nested_subsets(load_splits(folder/'splits.csv'), [n], pd.read_csv(folder/'order.csv', dtype={'subject': str}))[n]
+            sub = nested_subsets(
+                load_splits(folder / 'splits.csv'), [n], pd.read_csv(folder / 'order.csv', dtype={'subject': str})
+            )[n]
             save_splits(sub, run_dir/'splits.csv')
-            cfg, tcfg = cell_configs(spec, cell['cohort'], cell['model'], cell['strategy'], cell['seed'], cell['data'], _cache_root(spec, out))
+            cfg, tcfg = cell_configs(
+                spec,
+                cell['cohort'],
+                cell['model'],
+                cell['strategy'],
+                cell['seed'],
+                cell['data'],
+                _cache_root(spec, out),
+            )
         else: cfg = tcfg = None  # the run folder's config.json wins
         with shared_plotlyjs(out/'assets'):  # one plotly.js for every cell's report.html, not 4.6 MB in each
-            train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)  # a folder holding only splits.csv starts a run on that split
+            # a folder holding only splits.csv starts a run on that split
+            train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)
         return res | dict(status='done', seconds=round(time.time() - t0, 1))
     except (KeyboardInterrupt, SystemExit, Preempted): raise  # a preempted cell stays resumable, not failed
     except BaseException as e:
@@ -320,13 +394,27 @@ def _slurm_executor(out:Path, slurm:dict) -> tuple[submitit.AutoExecutor, dict]:
     "An AutoExecutor for SLURM with the sweep's options (unknown keys are an error naming them)."
     bad = sorted(set(slurm) - set(SLURM_KEYS))
     if bad: raise ConfigError(f'slurm: unknown option(s) {bad}; known: {list(SLURM_KEYS)}')
-    if not shutil.which('sbatch'): raise RuntimeError("slurm executor: no 'sbatch' on PATH; run on a SLURM login node (or start a local test cluster with tools/slurm_local.sh)")
-    s = {'time': 60, 'gpus_per_cell': 0, 'cpus_per_cell': 2, 'array_parallelism': 16, 'wait': True, 'poll_s': 5, **slurm}
+    if not shutil.which('sbatch'):
+        raise RuntimeError(
+            "slurm executor: no 'sbatch' on PATH; run on a SLURM login node (or start a local test cluster with tools/slurm_local.sh)"
+        )
+    s = {
+        'time': 60,
+        'gpus_per_cell': 0,
+        'cpus_per_cell': 2,
+        'array_parallelism': 16,
+        'wait': True,
+        'poll_s': 5,
+        **slurm,
+    }
     for k in ('time', 'gpus_per_cell', 'cpus_per_cell', 'array_parallelism'):
         lo = 0 if k == 'gpus_per_cell' else 1
         try: s[k] = int(s[k])
         except (ValueError, TypeError): s[k] = lo - 1
-        if s[k] < lo: raise ConfigError(f'slurm.{k}: expected a whole number{" of minutes" if k == "time" else ""} >= {lo}, got {slurm[k]!r}')
+        if s[k] < lo:
+            raise ConfigError(
+                f'slurm.{k}: expected a whole number{" of minutes" if k == "time" else ""} >= {lo}, got {slurm[k]!r}'
+            )
     ex = submitit.AutoExecutor(folder=out/'slurm'/'%j', cluster='slurm')
     params = dict(timeout_min=s['time'], slurm_array_parallelism=s['array_parallelism'], cpus_per_task=s['cpus_per_cell'],
                   name=f"neurovit-{out.name}", slurm_additional_parameters=dict(s.get('extra') or {}))
@@ -346,14 +434,28 @@ def _job_result(job, cells:list, out:Path) -> list:
         msg, res = str(e).strip(), []
         for c in cells:
             d = out/c['run_dir']
-            if cell_status(d) == 'done': res.append(dict(run_dir=c['run_dir'], status='done', seconds=0., error='')); continue
+            if cell_status(d) == 'done':
+                res.append(dict(run_dir=c['run_dir'], status='done', seconds=0.0, error=''))
+                continue
             d.mkdir(parents=True, exist_ok=True)
-            with atomic_write(d/'error.txt') as f: f.write(f'job {job.job_id} failed (log: {job.paths.stderr}):\n{msg}\n')
-            res.append(dict(run_dir=c['run_dir'], status='failed', seconds=0., error=f'job {job.job_id}: {msg.splitlines()[-1] if msg else type(e).__name__}'))
+            with atomic_write(d / 'error.txt') as f:
+                f.write(f'job {job.job_id} failed (log: {job.paths.stderr}):\n{msg}\n')
+            res.append(
+                dict(
+                    run_dir=c['run_dir'],
+                    status='failed',
+                    seconds=0.0,
+                    error=f'job {job.job_id}: {msg.splitlines()[-1] if msg else type(e).__name__}',
+                )
+            )
         return res
 
 def _logged(r:dict, i:int, n:int, log) -> dict:
-    log.info(f"[{i + 1}/{n}] {r['run_dir']}: {r['status']}" + (f" in {r['seconds']} s" if r['status'] == 'done' else '') + (f": {r['error']}" if r['error'] else ''))
+    log.info(
+        f"[{i + 1}/{n}] {r['run_dir']}: {r['status']}"
+        + (f" in {r['seconds']} s" if r['status'] == 'done' else '')
+        + (f": {r['error']}" if r['error'] else '')
+    )
     return r
 
 def _run_local(cells:list, out:Path, n_parallel:int, retry_failed:bool, log) -> list:
@@ -406,7 +508,20 @@ def sweep_history(out:str|Path, # sweep folder
                  ) -> pd.DataFrame: # one row per `run_sweep` call (started is a UTC time)
     "The `run_sweep` calls on a sweep folder: wall time (cohort preparation included), cells run, executor and machine."
     p = Path(out)/'history.jsonl'
-    if not p.exists(): return pd.DataFrame(columns=['started', 'seconds', 'cells_todo', 'executor', 'n_parallel', 'host', 'cpus', 'machine', 'processor'])
+    if not p.exists():
+        return pd.DataFrame(
+            columns=[
+                'started',
+                'seconds',
+                'cells_todo',
+                'executor',
+                'n_parallel',
+                'host',
+                'cpus',
+                'machine',
+                'processor',
+            ]
+        )
     d = pd.read_json(p, lines=True)
     return d.assign(started=pd.to_datetime(d.started, unit='s', utc=True))
 
@@ -431,8 +546,12 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
     out = Path(out).absolute(); out.mkdir(parents=True, exist_ok=True)
     if (out/'spec.json').exists():
         changed = _same_design(load_json(out/'spec.json'), json.loads(json.dumps(spec)))
-        if changed: raise ConfigError(f'{out}: holds a sweep with other {changed}; only n_train, seeds, models and strategies may be added. Use a new folder')
-    if executor == 'slurm': ex, s_opts = _slurm_executor(out, slurm or {})  # checks the SLURM options before any data work
+        if changed:
+            raise ConfigError(
+                f'{out}: holds a sweep with other {changed}; only n_train, seeds, models and strategies may be added. Use a new folder'
+            )
+    # checks the SLURM options before any data work
+    if executor == 'slurm': ex, s_opts = _slurm_executor(out, slurm or {})
     save_json(spec, out/'spec.json')
     t0 = time.time()
     cohorts = {c: prepare_cohort(spec, c, out) for c in spec['cohorts']}
@@ -468,11 +587,30 @@ def collect_results(out:str|Path, # sweep folder
     rows = []
     for r in plan.to_dict('records'):
         d = out/r['run_dir']
-        row = dict(r, status=cell_status(d), auc=np.nan, auc_lo=np.nan, auc_hi=np.nan, loss=np.nan, brier=np.nan, n_test=np.nan, time_s=np.nan, n_params=np.nan, error='')
+        row = dict(
+            r,
+            status=cell_status(d),
+            auc=np.nan,
+            auc_lo=np.nan,
+            auc_hi=np.nan,
+            loss=np.nan,
+            brier=np.nan,
+            n_test=np.nan,
+            time_s=np.nan,
+            n_params=np.nan,
+            error='',
+        )
         if row['status'] == 'done':
             m, cfg = load_json(RunPaths(d).metrics), load_json(RunPaths(d).config)
             t = m.get('test', {})
-            if 'auc' in t: row.update(auc=t['auc']['value'], auc_lo=t['auc']['lo'], auc_hi=t['auc']['hi'], brier=t.get('brier', {}).get('value', np.nan), n_test=t.get('n_subjects', np.nan))
+            if 'auc' in t:
+                row.update(
+                    auc=t['auc']['value'],
+                    auc_lo=t['auc']['lo'],
+                    auc_hi=t['auc']['hi'],
+                    brier=t.get('brier', {}).get('value', np.nan),
+                    n_test=t.get('n_subjects', np.nan),
+                )
             pred = pd.read_csv(RunPaths(d).predictions, dtype={'subject': str})
             if (pred.split == 'test').any(): row['loss'] = _log_loss(pred[pred.split == 'test'])
             row.update(time_s=m.get('training', {}).get('time_s', np.nan), n_params=_n_params(cfg['model']))
@@ -495,7 +633,10 @@ def sweep_status(out:str|Path, # sweep folder
     if not (out/'cells.csv').exists(): raise FileNotFoundError(f'{out}: not a sweep folder (no cells.csv)')
     plan = pd.read_csv(out/'cells.csv')
     plan['status'] = [cell_status(out/p) for p in plan.run_dir]
-    plan['error'] = [((out/p/'error.txt').read_text().strip().splitlines() or [''])[-1] if s == 'failed' else '' for p, s in zip(plan.run_dir, plan.status)]
+    plan['error'] = [
+        ((out / p / 'error.txt').read_text().strip().splitlines() or [''])[-1] if s == 'failed' else ''
+        for p, s in zip(plan.run_dir, plan.status)
+    ]
     return plan.drop(columns='run_dir')
 
 # %% ../../nbs/51_scaling.sweep.ipynb #8b8ffa80

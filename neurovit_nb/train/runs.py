@@ -53,7 +53,8 @@ class RunConfig(Config):
     spacing: tuple[float, float, float]|None = (4., 4., 4.) # preprocessing voxel size (mm); None keeps the images' own
     resize: Literal['pad_crop', 'resize'] = 'pad_crop' # fit to img_size by pad/crop (keeps mm) or by resizing
     crop_foreground: bool = False # crop each image to its brain first (off: registered inputs keep their alignment)
-    register: Literal['auto', 'always', 'never'] = 'auto' # register scans to MNI152 first (N4, affine, brain mask): 'auto' does it only for images not in template space
+    # register scans to MNI152 first (N4, affine, brain mask): 'auto' does it only for images not in template space
+    register: Literal['auto', 'always', 'never'] = 'auto'
     # checkpoint, run folder or built-in weights name (e.g. 'synth-mae-tiny') to start from; positions are resized, the
     # head replaced
     pretrained: str|None = None
@@ -174,7 +175,8 @@ def load_pretrained_weights(model:nn.Module, # freshly built model
                             checkpoint:str|Path,
                            ) -> LoadReport:
     "Initialise `model` from a checkpoint at any image size (positions resized, a head of another task replaced)."
-    try: path = resolve_pretrained(checkpoint, make=build_builtin)  # built-in weights are made offline the first time they are asked for
+    # built-in weights are made offline the first time they are asked for
+    try: path = resolve_pretrained(checkpoint, make=build_builtin)
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
     rep = load_pretrained(model, load_checkpoint(path)['model'])
     if rep.mismatched or not (rep.loaded or rep.resized):
@@ -251,7 +253,8 @@ def prepare_data(cfg:RunConfig, # run settings
         try: report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)
         except ValueError as e:
             raise ConfigError(f'{e} (--on_error skip leaves unreadable images out, and lists them)') from e
-        with atomic_write(paths.preprocessing) as f: report.to_csv(f, index=False)  # registration QC and warnings, per image
+        # registration QC and warnings, per image
+        with atomic_write(paths.preprocessing) as f: report.to_csv(f, index=False)
         bad = set(report.path[report.status == 'skipped'])
         if bad:
             df = df[~df.path.isin(bad)].reset_index(drop=True)
