@@ -30,7 +30,8 @@ from monai.transforms import (Compose, CropForegroundd, EnsureChannelFirstd, Ens
 from neurovit_nb.core import atomic_write
 from neurovit_nb.data.io import save_nifti
 from neurovit_nb.data.loaders import VolumeDataset
-from neurovit_nb.data.preprocess import PrepConfig, VolumeCache
+from neurovit_nb.data.preprocess import VolumeCache
+from neurovit_nb.data.prepare import PrepConfig
 
 
 def write_volumes(folder: Path, n: int, shape: tuple, seed: int = 0) -> list[str]:

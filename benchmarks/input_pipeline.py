@@ -19,7 +19,8 @@ from fastcore.script import call_parse
 from neurovit_nb.core import get_logger, save_json, seed_everything
 from neurovit_nb.data.synthetic import write_synthetic_bids
 from neurovit_nb.data.cohort import load_cohort, get_task, apply_task
-from neurovit_nb.data.preprocess import PrepConfig, VolumeCache
+from neurovit_nb.data.preprocess import VolumeCache
+from neurovit_nb.data.prepare import PrepConfig
 from neurovit_nb.data.loaders import make_dataloaders
 from neurovit_nb.data.augment import AugmentConfig, BatchAugment
 from neurovit_nb.models.registry import create_model

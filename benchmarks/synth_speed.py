@@ -17,7 +17,8 @@ import argparse, os, platform, resource, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
-from neurovit_nb.data.synthetic import SynthConfig, load_template, sample_cohort, synth_session, write_synthetic_bids, output_grid
+from neurovit_nb.data.synthetic import SynthConfig, sample_cohort, synth_session, write_synthetic_bids
+from neurovit_nb.data.template import load_template, output_grid
 from neurovit_nb.data.io import save_nifti
 from neurovit_nb.data.bids import image_path, write_image
 from neurovit_nb.data.synthetic import process_pool

@@ -228,7 +228,8 @@ def get_logger(name:str='neurovit_nb', # logger name; modules use `neurovit_nb.<
         h.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(message)s', '%H:%M:%S'))
         log.addHandler(h); log.propagate = False
         if log.level == logging.NOTSET: log.setLevel(logging.INFO)
-    if file is not None and not any(getattr(h, 'baseFilename', None) == str(Path(file).absolute()) for h in log.handlers):
+    target = None if file is None else str(Path(file).absolute())
+    if target is not None and not any(getattr(h, 'baseFilename', None) == target for h in log.handlers):
         Path(file).parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(file); fh.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(message)s'))
         log.addHandler(fh)

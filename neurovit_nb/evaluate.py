@@ -55,9 +55,8 @@ def compare_predictions(a, # predictions of model A: table, CSV, or run/evaluati
     both = pa[keys + ['prob']].merge(pb[keys + ['prob']], on=keys, suffixes=('_a', '_b'))
     bad = sorted((set(pa.subject) & set(pb.subject)) - set(both.subject))
     if bad:
-        raise ValueError(
-            f'{names[0]} and {names[1]} disagree on the label of {len(bad)} subject(s), e.g. {bad[:3]}: not the same test set'
-        )
+        raise ValueError(f'{names[0]} and {names[1]} disagree on the label of {len(bad)} subject(s), e.g. {bad[:3]}: '
+                         'not the same test set')
     if len(both) < len(pa) or len(both) < len(pb):
         _log.warning(
             f'comparing on the {len(both)} subject(s) common to {names[0]} ({len(pa)}) and {names[1]} ({len(pb)})'
@@ -87,13 +86,13 @@ def write_eval_report(path:str|Path, # the report.html to write
     notes = [f"Run `{result['run']}` (checkpoint `{result['checkpoint']}`), task **{result['task']['name']}** "
              f"({result['task']['classes'][0]} vs {result['task']['classes'][1]}), evaluated on `{result['data']}`.",
              f"- {m['n_images']} images of {m['n_subjects']} subjects ({m['n_pos']} {classes[1]}); "
-             f"metrics on one prediction per subject, 95% intervals from {result['n_boot']} subject-level bootstrap resamples",
-             ]
+             f"metrics on one prediction per subject, 95% intervals from {result['n_boot']} subject-level "
+             "bootstrap resamples"]
     if result.get('n_excluded'):
         notes[-1] += f"\n- {result['n_excluded']} images were outside the task's classes (listed below)"
     if result.get('n_seen_in_training'):
-        notes.append(f"**Warning:** {result['n_seen_in_training']} of these images were used to train or select the model: "
-                     'the metrics are not those of an independent cohort.')
+        notes.append(f"**Warning:** {result['n_seen_in_training']} of these images were used to train or select the "
+                     'model: the metrics are not those of an independent cohort.')
     table = {name: m}
     if reference:
         table = {f'run {k}': v for k, v in reference.items() if k in ('val', 'test') and isinstance(v, dict)} | table
@@ -104,8 +103,9 @@ def write_eval_report(path:str|Path, # the report.html to write
     curves = {k: c for k, c in curves.items() if len(set(c[0].tolist())) == 2}  # a ROC curve needs both classes
     # the legend repeats the table's intervals
     known = {name: m['auc'], 'run test': (reference or {}).get('test', {}).get('auc')}
-    roc = (roc_figure(curves, n_boot=result['n_boot'], seed=result.get('seed', 0), aucs={k: v for k, v in known.items() if v})
-           if curves else 'No ROC curve: the cohort has a single class.')
+    aucs = {k: v for k, v in known.items() if v}
+    roc = (roc_figure(curves, n_boot=result['n_boot'], seed=result.get('seed', 0), aucs=aucs) if curves
+           else 'No ROC curve: the cohort has a single class.')
     sections = [('Summary', '\n\n'.join(notes)), ('Metrics', table), ('ROC curve', roc),
                 ('Confusion matrix and calibration', [confusion_figure(y, p, result['threshold'], classes),
                                                       calibration_figure({name: (y, p)})]),
@@ -187,9 +187,8 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
             else load_cohort(data)
         )
         if task.column not in cohort.columns:
-            raise ValueError(
-                f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); name the label column with --column'
-            )
+            raise ValueError(f'{data}: no {task.column!r} label column (columns are {list(cohort.columns)}); '
+                             'name the label column with --column')
         cohort = apply_task(cohort, task)
         if not len(cohort): raise ValueError(f'{data}: no image has a {task.column!r} among {list(task.classes)}')
         excluded = list(cohort.attrs.get('excluded', []))
@@ -201,9 +200,8 @@ def evaluate_run(run_dir:str|Path, # a run directory written by `neurovit_train`
         try:
             cache.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ValueError(
-                f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder with cache_dir (--cache_dir)'
-            ) from None
+            raise ValueError(f'{cache.root}: cannot create the preprocessing cache ({e.strerror}); give another folder '
+                             'with cache_dir (--cache_dir)') from None
         built = cache.build(df.path.tolist(), n_workers=num_workers, on_error=on_error, progress=progress)
         bad = built[built.status == 'skipped']
         if len(bad):  # only with on_error='skip': listed with the images outside the task

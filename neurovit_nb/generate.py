@@ -17,9 +17,10 @@ import neurovit_nb
 from .core import ConfigError, atomic_write, get_device, load_json, save_json
 from .data.cohort import load_cohort, load_splits
 from .data.io import load_nifti, save_nifti
-from .data.bids import COLUMNS, write_description, write_participants, write_sessions, image_path, write_image
-from .models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, build_autoencoder, build_unet, build_scheduler,
-                                           condition_vector, latent_shape)
+from .data.bids import (COLUMNS, write_description, write_participants, write_sessions, image_path,
+                                   write_image)
+from .models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, build_autoencoder, build_unet,
+                                           build_scheduler, condition_vector, latent_shape)
 from .checkpoint import load_checkpoint
 from .rundir import RunPaths
 
@@ -53,9 +54,8 @@ def load_generator(generator_dir:str|Path, # a folder written by `train_generato
         )
     missing = [f for f in ('ae', 'ldm') if not RunPaths(d).checkpoint(f).exists()]
     if missing:
-        raise FileNotFoundError(
-            f'{d}: training is not finished (no checkpoints/{missing[0]}.pt); resume it with train_generator(..., resume=True)'
-        )
+        raise FileNotFoundError(f'{d}: training is not finished (no checkpoints/{missing[0]}.pt); resume it with '
+                                'train_generator(..., resume=True)')
     cfg, dev = load_json(RunPaths(d).config), get_device(device)
     ae_cfg, ldm_cfg = AEConfig.from_dict(cfg['ae']), LDMConfig.from_dict(cfg['ldm'])
     ae, unet = build_autoencoder(ae_cfg), build_unet(ldm_cfg, ae_cfg)
@@ -72,7 +72,8 @@ def load_generator(generator_dir:str|Path, # a folder written by `train_generato
     )
 
 # %% ../nbs/31_generate.ipynb #ce5949cc
-def parse_conditions(s:str|None, # '' or None: copy the training cohort; 'copy'; or 'sex=F:0.5,M:0.5;diagnosis=AD:1;age=60:80'
+def parse_conditions(# '' or None: copy the training cohort; 'copy'; or 'sex=F:0.5,M:0.5;diagnosis=AD:1;age=60:80'
+                     s:str|None,
                     ) -> str|dict|None:
     "Parse the command line's `--condition` into what `sample_conditions` takes."
     if s is None or str(s).strip() in ('', 'copy'): return None if not s else 'copy'
@@ -90,7 +91,8 @@ def parse_conditions(s:str|None, # '' or None: copy the training cohort; 'copy';
     return out
 
 # %% ../nbs/31_generate.ipynb #c7ba3e6a
-def sample_conditions(cohort:pd.DataFrame, # training images with sex, age, diagnosis (and `split`: only 'train' rows are used)
+def sample_conditions(# training images with sex, age, diagnosis (and `split`: only 'train' rows are used)
+                      cohort:pd.DataFrame,
                       n:int, # images to generate
                       seed:int=0, # seeds the draw
                       # None or 'copy': the training cohort's joint distribution;
@@ -193,8 +195,9 @@ def _start(out:Path, request:dict, labels:pd.DataFrame, overwrite:bool) -> None:
         if same and not overwrite: return
         if not rec.exists():
             raise FileExistsError(f'{out}: folder is not empty and is not a synthetic cohort; choose a new folder')
-        if not overwrite: raise FileExistsError(f'{out}: holds a synthetic cohort made with other settings ({load_json(rec)}); '
-                                                'use a new folder, or overwrite=True (--overwrite) to replace it')
+        if not overwrite:
+            raise FileExistsError(f'{out}: holds a synthetic cohort made with other settings ({load_json(rec)}); '
+                                  'use a new folder, or overwrite=True (--overwrite) to replace it')
         shutil.rmtree(out)
     ids = _subject_ids(len(labels))
     how = 'latent diffusion model conditioned on age, sex and diagnosis'
@@ -202,16 +205,18 @@ def _start(out:Path, request:dict, labels:pd.DataFrame, overwrite:bool) -> None:
     write_participants(out, parts,
                        columns={'sex': {'Description': 'requested sex', 'Levels': {'F': 'female', 'M': 'male'}},
                                 'age': {'Description': 'requested age', 'Units': 'year'},
-                                'diagnosis': {'Description': 'requested diagnosis', 'Levels': COLUMNS['diagnosis']['Levels']}})
+                                'diagnosis': {'Description': 'requested diagnosis',
+                                              'Levels': COLUMNS['diagnosis']['Levels']}})
     name = Path(request['generator']).name
     write_description(out, f"synthetic cohort from {name} (seed {request['seed']})", 'neurovit_nb.generate', how,
-                      readme=f"Synthetic T1w cohort of {len(ids)} subjects sampled by neurovit_nb from the generator {name} "
-                             f"({how}; seed {request['seed']}), one session per subject, in the generator's training grid.")
+                      readme=f"Synthetic T1w cohort of {len(ids)} subjects sampled by neurovit_nb from the generator "
+                             f"{name} ({how}; seed {request['seed']}), one session per subject, in the generator's "
+                             "training grid.")
     save_json(request, rec)  # written last: the plan is complete
 
 # %% ../nbs/31_generate.ipynb #48fcade2
 def _write_image(out:Path, sub:str, row, vol:np.ndarray, affine:np.ndarray) -> None:
-    "Write one subject's sessions table and its image, each atomically (the image last: its presence marks the subject done)."
+    "Write one subject's sessions table, then its image (atomically; the image's presence marks the subject done)."
     write_sessions(out, sub, [{'session_id': 'ses-01', 'age': row.age, 'diagnosis': row.diagnosis}])
     write_image(_image_path(out, sub), to_int16(vol), affine, descrip='neurovit_nb synthetic (latent diffusion)')
 
@@ -228,7 +233,7 @@ def generate_cohort(generator_dir:str|Path, # a folder written by `train_generat
                     overwrite:bool=False, # replace a synthetic cohort made with other settings
                     progress:bool=True, # progress bar
                    ) -> dict: # n, written, seconds, volumes_per_s
-    "Sample `n` conditioned brains into a BIDS cohort: participants.tsv, sessions.tsv, NIfTI in the training grid's mm; resumable."
+    "Sample `n` conditioned brains into a resumable BIDS cohort (participants, sessions, NIfTI in the training grid)."
     if n < 1 or bs < 1: raise ConfigError(f'n and bs: must be >= 1, got n={n}, bs={bs}')
     out, gdir = Path(out), Path(generator_dir).expanduser().absolute()
     gen = load_generator(gdir, device)

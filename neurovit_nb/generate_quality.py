@@ -19,7 +19,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from .core import ConfigError, get_device, load_json
-from .data.preprocess import PrepConfig, VolumeCache
+from .data.preprocess import VolumeCache
+from .data.prepare import PrepConfig
 from .metrics import bootstrap_metrics, delong_test
 from .models.generative import DIAGNOSES
 from .models.linear import volumes_to_matrix
@@ -36,7 +37,7 @@ __all__ = ['condition_auc', 'ms_ssim_diversity', 'nearest_distances', 'memorisat
 
 # %% ../nbs/32_generate.quality.ipynb #aff9023a
 def _voxel_logreg(X:np.ndarray, y:np.ndarray, downsample:int, C:float):
-    "Fit the measures' one classifier (block-averaged voxels, scaling, L2 logistic regression); return its P(positive class) for new images."
+    "Fit the measures' classifier (block-averaged voxels, scaling, L2 logistic regression); return its P(positive)."
     feats = lambda V: volumes_to_matrix(np.asarray(V, np.float32), downsample)
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000)).fit(feats(X), np.asarray(y))
     return lambda V: clf.predict_proba(feats(V))[:, 1]
@@ -91,14 +92,16 @@ def nearest_distances(queries:np.ndarray, # (N, ...) volumes
 def memorisation_check(generated:np.ndarray, # (N, 1, D, H, W) samples
                        train:np.ndarray, # (M, 1, D, H, W) the generator's training images
                        heldout:np.ndarray, # (K, 1, D, H, W) real images it never saw
-                      ) -> dict: # median distances and the share of samples closer to a training image than 95% of new real images are
+                      # median distances, and the share of samples closer to a training image than 95% of new real ones
+                      ) -> dict:
     "Compare each sample's nearest training image with how close unseen real images come to the training set."
     g, h = nearest_distances(generated, train), nearest_distances(heldout, train)
     return dict(median_gen_to_train=float(np.median(g)), median_real_to_train=float(np.median(h)),
                 frac_closer_than_real_p5=float((g < np.percentile(h, 5)).mean()))
 
 # %% ../nbs/32_generate.quality.ipynb #956e1393
-def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and the 0/1 labels they were asked for: train on synthetic
+def tstr_auc(# generated images (N, ...) and the 0/1 labels they were asked for: train on synthetic
+             X_gen:np.ndarray, y_gen:np.ndarray,
              # real training images and their 0/1 labels: train on real, the reference
              X_train:np.ndarray, y_train:np.ndarray,
              # held-out real images and their 0/1 labels, scored by both classifiers
@@ -108,8 +111,9 @@ def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and
              C:float=0.01, # inverse L2 strength of the logistic regression (as in `condition_auc`)
              n_boot:int=1000, # bootstrap resamples for the AUC intervals
              seed:int=0, # seeds the bootstrap (both AUCs see the same resamples)
-            ) -> dict: # synthetic, real: AUC {value, lo, hi}; difference (synthetic - real): {value, lo, hi, p_value}; n_gen, n_train, n_test
-    "Fit the `condition_auc` classifier once on generated and once on real training images; score both on held-out real images."
+            # synthetic, real: AUC {value, lo, hi}; difference (synthetic - real) with p_value; n_gen, n_train, n_test
+            ) -> dict:
+    "Fit the `condition_auc` classifier on generated and on real training images; score both on held-out real images."
     ys = [np.asarray(y).astype(int) for y in (y_gen, y_train, y_test)]
     for name, y in zip(('y_gen', 'y_train', 'y_test'), ys):
         if set(y.tolist()) != {0, 1}:
@@ -133,7 +137,8 @@ def tstr_auc(X_gen:np.ndarray, y_gen:np.ndarray, # generated images (N, ...) and
     return dict(out, difference=diff, n_gen=len(y_gen), n_train=len(y_train), n_test=len(y_test))
 
 # %% ../nbs/32_generate.quality.ipynb #e414c553
-def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILTIN_WEIGHTS`, made offline the first time), a checkpoint file or a run folder
+def load_encoder(# a built-in name (`BUILTIN_WEIGHTS`, made offline the first time), a checkpoint file or a run folder
+                 pretrained:str|Path='synth-mae-tiny',
                  device:str|torch.device='cpu', # where the encoder lives
                  **kwargs, # passed to `resolve_pretrained`: cache_dir, and recipe changes (synth=, pretrain=)
                 ) -> nn.Module: # headless, in eval mode, at the input size it was trained at
@@ -142,9 +147,8 @@ def load_encoder(pretrained:str|Path='synth-mae-tiny', # a built-in name (`BUILT
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
     spec = load_checkpoint(path).get('config', {}).get('model')
     if not isinstance(spec, dict) or 'name' not in spec:
-        raise ConfigError(
-            f'{path}: the checkpoint holds no model spec (config["model"]); build the encoder yourself and pass the module'
-        )
+        raise ConfigError(f'{path}: the checkpoint holds no model spec (config["model"]); build the encoder yourself '
+                          'and pass the module')
     return build_model({**spec, 'num_classes': 0}, pretrained=path).to(get_device(device)).eval()
 
 # %% ../nbs/32_generate.quality.ipynb #dd66676a
@@ -192,7 +196,8 @@ def frechet_distance(real_feats:np.ndarray, # (N, E) features of real images
         raise ValueError(
             f'frechet_distance: need >= 2 features and >= 2 images per set, got {tuple(a.shape)} and {tuple(b.shape)}'
         )
-    with contextlib.redirect_stdout(io.StringIO()):  # MONAI prints a line each time it regularises a singular covariance product
+    # MONAI prints a line each time it regularises a singular covariance product
+    with contextlib.redirect_stdout(io.StringIO()):
         return float(FIDMetric()(b, a))
 
 # %% ../nbs/32_generate.quality.ipynb #65b2929f
@@ -202,8 +207,9 @@ def frechet_report(real_feats:np.ndarray, # (N, E) features of real images
                    n_splits:int=20, # random splits of the real images in halves
                    seed:int=0, # seeds the splits and the generated subsets
                    ci:float=0.95, # coverage of the range over splits
-                  ) -> dict: # generated, real_reference, ratio: {value (median), lo, hi} over splits; n_real, n_generated, n_splits
-    "Fréchet distance of generated to real features beside the distance between two halves of the real ones, at equal sizes."
+                  # generated, real_reference, ratio: {value, lo, hi} over splits; n_real, n_generated, n_splits
+                  ) -> dict:
+    "Fréchet distance of generated to real features beside that between two halves of the real ones, at equal sizes."
     real, gen = np.asarray(real_feats, np.float64), np.asarray(gen_feats, np.float64)
     codes, subjects = pd.factorize(np.asarray(groups) if groups is not None else np.arange(len(real)))
     if len(subjects) < 4:
@@ -248,7 +254,7 @@ def evaluate_generator(generator_dir:str|Path, # a trained generator
                        n_splits:int=20, # random real halves for the Fréchet distance
                        seed:int=0, # seeds the bootstrap and the splits
                       ) -> tuple[dict, Figure]: # measures, and a figure of real and generated images per diagnosis
-    "Conditioning AUCs, TSTR, Fréchet distance, diversity and memorisation of a synthetic cohort against the generator's real images."
+    "Conditioning AUCs, TSTR, Fréchet distance, diversity and memorisation of a synthetic cohort against real images."
     gen, cfg = load_generator(generator_dir), load_json(RunPaths(generator_dir).config)
     cache = VolumeCache(cfg['cache_dir'], PrepConfig.from_dict(cfg['prep']))  # the generator's own preprocessed inputs
     tr, ho = (gen.cohort[gen.cohort.split == s].reset_index(drop=True) for s in ('train', 'test'))

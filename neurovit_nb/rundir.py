@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from .core import get_logger, load_json, atomic_write
 from .data.cohort import TASKS, Task, get_task, load_splits
-from .data.preprocess import PrepConfig, VolumeCache
+from .data.preprocess import VolumeCache
+from .data.prepare import PrepConfig
 from .models.registry import create_model
 from .metrics import aggregate_by_subject
 from .figures import roc_figure, confusion_figure, reliability_figure
@@ -389,9 +390,10 @@ def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, met
         reg = prep[prep.registered.astype(str) == 'True'].sort_values('qc_ncc')
         if len(reg):
             reg = pd.concat([reg[reg.qc_flag != ''], reg[reg.qc_flag == '']]).head(40)
-            sections.append((f"Registration to MNI152 ({metrics.get('preprocessing', {}).get('registered', len(reg))} image(s); "
-                             'QC scores, the flagged first)', reg.assign(image=reg.path.map(lambda s: Path(s).name)).set_index('image')[
-                             ['qc_ncc', 'qc_dice', 'qc_in_head', 'qc_flag']].round(3)))
+            n_reg = metrics.get('preprocessing', {}).get('registered', len(reg))
+            reg_table = reg.assign(image=reg.path.map(lambda s: Path(s).name)).set_index('image')
+            sections.append((f'Registration to MNI152 ({n_reg} image(s); QC scores, the flagged first)',
+                             reg_table[['qc_ncc', 'qc_dice', 'qc_in_head', 'qc_flag']].round(3)))
     split_metrics = {k: v for k, v in metrics.items() if k in ('val', 'test', 'external')}
     if split_metrics: sections.append(('Subject-level metrics (95% bootstrap CI)',
         split_metrics | {f"test, {b['name']}": b['test'] for b in base.values() if 'test' in b}))

@@ -118,7 +118,7 @@ def warp_affine(x:torch.Tensor, # (B, C, D, H, W) float volumes
 
 # %% ../../nbs/05_data.augment.ipynb #9feb3355
 def _linear_weights(n:int, k:int, device, dtype) -> torch.Tensor:
-    "(n, k) matrix that linearly interpolates `k` evenly spaced control points at `n` evenly spaced positions (corners aligned)."
+    "(n, k) matrix that interpolates linearly from `k` to `n` evenly spaced positions (corners aligned)."
     pos = torch.linspace(0, k - 1, n, device=device, dtype=dtype)
     lo = pos.floor().clamp(max=k - 2).long()
     frac = pos - lo

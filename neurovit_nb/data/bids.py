@@ -27,8 +27,8 @@ def package_version() -> str:
     except PackageNotFoundError: return 'unknown'
 
 _README_LAYOUT = ('Layout (BIDS ' + BIDS_VERSION + '): one folder per subject (sub-*) and session (ses-*), T1-weighted '
-                  'images in anat/ as gzipped NIfTI, subject-level labels in participants.tsv and session-level labels in '
-                  'sub-*/sub-*_sessions.tsv, each described by its JSON data dictionary. '
+                  'images in anat/ as gzipped NIfTI, subject-level labels in participants.tsv and session-level '
+                  'labels in sub-*/sub-*_sessions.tsv, each described by its JSON data dictionary. '
                   'Written by {generator} (neurovit_nb {version}).\n')
 
 def write_description(root:str|Path, # dataset folder (created if needed)
@@ -56,8 +56,8 @@ COLUMNS = {
     'sex': {'Description': 'sex', 'Levels': {'M': 'male', 'F': 'female'}},
     'age': {'Description': 'age at the first session', 'Units': 'year'},
     'site': {'Description': 'acquisition site (contrast and noise differ by site)'},
-    'diagnosis': {'Description': 'diagnosis',
-                  'Levels': {'CN': 'cognitively normal', 'MCI': 'mild cognitive impairment', 'AD': "Alzheimer's disease"}},
+    'diagnosis': {'Description': 'diagnosis', 'Levels': {'CN': 'cognitively normal', 'MCI': 'mild cognitive impairment',
+                                                         'AD': "Alzheimer's disease"}},
 }
 SESSION_COLUMNS = {
     'diagnosis': {'Description': 'diagnosis at this session', 'Levels': COLUMNS['diagnosis']['Levels']},
@@ -136,8 +136,8 @@ def find_bids_validator() -> list[str]|None:
         exe = d/'node_modules'/'bids-validator'/'bin'/'bids-validator'
         if exe.exists() and shutil.which('node'): return [shutil.which('node'), str(exe)]
     if os.environ.get('NEUROVIT_REQUIRE_BIDS_VALIDATOR') == '1':  # CI: the validator's tests may not be skipped
-        raise FileNotFoundError('bids-validator: required (NEUROVIT_REQUIRE_BIDS_VALIDATOR=1) but not found; install it with '
-                                '`npm install -g bids-validator@1.15.0`')
+        raise FileNotFoundError('bids-validator: required (NEUROVIT_REQUIRE_BIDS_VALIDATOR=1) but not found; '
+                                'install it with `npm install -g bids-validator@1.15.0`')
     return None
 
 def validate_bids(root:str|Path, # a BIDS folder

@@ -61,7 +61,8 @@ def read_bids(root:str|Path, # BIDS dataset folder (with `participants.tsv` and 
     if not root.is_dir(): raise FileNotFoundError(f'{root}: no such BIDS folder')
     pat = re.compile(rf'^(sub-[A-Za-z0-9]+)(?:_(ses-[A-Za-z0-9]+))?(?:_[^_]+)*_{re.escape(suffix)}\.nii(?:\.gz)?$')
     rows = []
-    for p in sorted(list(root.glob(f'sub-*/anat/*_{suffix}.nii*')) + list(root.glob(f'sub-*/ses-*/anat/*_{suffix}.nii*'))):
+    found = list(root.glob(f'sub-*/anat/*_{suffix}.nii*')) + list(root.glob(f'sub-*/ses-*/anat/*_{suffix}.nii*'))
+    for p in sorted(found):
         m = pat.match(p.name)
         if m is None: continue
         sub, ses = m.group(1), m.group(2) or ''
@@ -77,7 +78,8 @@ def read_bids(root:str|Path, # BIDS dataset folder (with `participants.tsv` and 
         unknown = sorted(set(img.subject) - set(part.subject))
         if unknown:
             _log.warning(
-                f'{part_path.name}: {len(unknown)} subject(s) with images are not listed (their labels are missing): {unknown[:5]}'
+                f'{part_path.name}: {len(unknown)} subject(s) with images are not listed (their labels are missing): '
+                f'{unknown[:5]}'
             )
         no_img = sorted(set(part.subject) - set(img.subject))
         if no_img: _log.info(f'{part_path.name}: {len(no_img)} listed subject(s) have no {suffix} image: {no_img[:5]}')
@@ -105,16 +107,18 @@ def read_manifest(path:str|Path, # CSV (comma) or TSV (tab) file, one row per im
     for c in set(df.columns) - ids:  # label columns get their natural types back (numbers as numbers)
         num = pd.to_numeric(df[c], errors='coerce')
         if num.notna().sum() == df[c].notna().sum(): df[c] = num
-    for role, c in [('path_col', path_col), ('subject_col', subject_col), ('session_col', session_col), ('site_col', site_col)]:
+    roles = [('path_col', path_col), ('subject_col', subject_col), ('session_col', session_col), ('site_col', site_col)]
+    for role, c in roles:
         if c is not None and c not in df.columns:
             raise ValueError(
-                f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)}); name the right one with {role}=... (--{role} on the command line)'
+                f'{path}: {role}={c!r} is not a column (columns are {list(df.columns)}); name the right one with '
+                f'{role}=... (--{role} on the command line)'
             )
     for c in (path_col, subject_col):
         if df[c].isna().any():
             raise ValueError(f'{path}: empty {c!r} in row(s) {list(np.flatnonzero(df[c].isna()) + 2)[:10]}')
-    df = df.rename(columns={path_col: 'path', subject_col: 'subject', **({session_col: 'session'} if session_col else {}),
-                            **({site_col: 'site'} if site_col else {})})
+    extra = {**({session_col: 'session'} if session_col else {}), **({site_col: 'site'} if site_col else {})}
+    df = df.rename(columns={path_col: 'path', subject_col: 'subject', **extra})
     df['path'] = [
         str(p if p.is_absolute() else (path.parent / p).absolute())
         for p in map(lambda s: Path(str(s)).expanduser(), df['path'])
@@ -190,7 +194,7 @@ def get_task(name_or_column:str|Task, # a preset name ('sex', 'ad', 'ad_mci'), a
 # %% ../../nbs/03_data.cohort.ipynb #fa50b1d3
 def apply_task(df:pd.DataFrame, # cohort table
                task:Task|str, # a Task or a preset name
-              ) -> pd.DataFrame: # rows within the task's classes, with an integer `label`; the rest in `.attrs['excluded']`
+              ) -> pd.DataFrame: # rows in the task's classes with an integer `label`; the rest in `.attrs['excluded']`
     "Add an integer `label` column for `task`, reporting (never silently dropping) rows outside its classes."
     task = get_task(task) if isinstance(task, str) else task
     if task.column not in df.columns:
@@ -270,7 +274,8 @@ def _fold_of(subs:pd.DataFrame, k:int, seed:int, what:str='folds') -> np.ndarray
     # scikit-learn would fail ("n_splits=k cannot be greater than ...") or leave a fold without a class
     if min(counts.values()) < k:
         raise ValueError(
-            f'splits: {what} need at least {k} subjects in every class, one per fold of {k}; the classes have {counts} subjects'
+            f'splits: {what} need at least {k} subjects in every class, one per fold of {k}; '
+            f'the classes have {counts} subjects'
         )
     fold = np.full(len(subs), -1)
     skf = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -284,7 +289,7 @@ def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subjec
                 seed:int=0, # split seed
                 group_col:str|None=None, # keep whole groups (e.g. 'site') in one split
                 stratify_col:str|None='label', # subject-level stratification column; `None` for none
-               ) -> pd.DataFrame: # copy of `df` with a `split` column in {'train','val','test'} (rows already 'external' stay so)
+               ) -> pd.DataFrame: # copy of `df` with a `split` column ('train'/'val'/'test'; 'external' rows stay so)
     "Split a cohort by subject into train/val/test, stratified and seeded, optionally keeping groups together."
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise ValueError(f'splits: need 0 <= val, test and val + test < 1, got val={val}, test={test}')
@@ -301,9 +306,11 @@ def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subjec
             if stratify_col is not None
             else 'class (all subjects are one class with stratify_col=None)'
         )
-        raise ValueError(f'splits: val={val} and test={test} need at least {need} subjects in every {col} (the test set is one fold of '
-                         f'{round(1/test) if test > 0 else 1}, the validation set one fold of {round((1-test)/val) if val > 0 else 1} of the rest); '
-                         f'the classes have {counts} subjects. Use larger fractions, a larger cohort, or stratify_col=None')
+        k_test, k_val = round(1/test) if test > 0 else 1, round((1-test)/val) if val > 0 else 1
+        raise ValueError(f'splits: val={val} and test={test} need at least {need} subjects in every {col} '
+                         f'(the test set is one fold of {k_test}, the validation set one fold of {k_val} of the rest); '
+                         f'the classes have {counts} subjects. Use larger fractions, a larger cohort, '
+                         'or stratify_col=None')
     subs['split'] = 'train'
     if test > 0:
         subs.loc[_fold_of(subs, round(1/test), seed, f'test={test}') == 0, 'split'] = 'test'

@@ -121,7 +121,8 @@ def check_nifti_header(path:str|Path, # a .nii or .nii.gz file
         n, _ = _gunzip(path, keep=False)
         if n < expected:
             raise NiftiError(path, f'truncated image ({n:,} decompressed bytes, header needs {expected:,})')
-    return dict(shape=shape[:3], zooms=zooms, dtype=str(dtype), orientation=''.join(nio.aff2axcodes(hdr.get_best_affine())),
+    return dict(shape=shape[:3], zooms=zooms, dtype=str(dtype),
+                orientation=''.join(nio.aff2axcodes(hdr.get_best_affine())),
                 format='nifti2' if isinstance(hdr, nib.Nifti2Header) else 'nifti1', gzip=gz,
                 sform_code=int(hdr['sform_code']), qform_code=int(hdr['qform_code']),
                 descrip=hdr['descrip'].item().decode('latin-1', 'replace').strip('\x00 '), expected_bytes=expected)
@@ -141,11 +142,12 @@ class Volume:
     def zooms(self) -> tuple: return tuple(float(z) for z in np.sqrt((self.affine[:3, :3]**2).sum(0)))
     def __repr__(self):
         name = self.path.name if self.path is not None else None
-        return f'Volume({name}, shape={self.shape}, zooms={tuple(round(z, 3) for z in self.zooms)}, on-disk orientation={self.header.get("orientation")})'
+        return (f'Volume({name}, shape={self.shape}, zooms={tuple(round(z, 3) for z in self.zooms)}, '
+                f'on-disk orientation={self.header.get("orientation")})')
 
 # %% ../../nbs/01_data.io.ipynb #1744e3e7
 def _to_ras(data:np.ndarray, affine:np.ndarray):
-    "Flip/transpose `data` to the closest RAS voxel order; return it with the matching affine (nibabel's orientation maths)."
+    "Flip/transpose `data` to the closest RAS voxel order; return it with the matching affine (nibabel's maths)."
     ornt = nio.io_orientation(affine)
     if (ornt == [[0, 1], [1, 1], [2, 1]]).all(): return data, affine
     data_ras = np.ascontiguousarray(nio.apply_orientation(data, ornt))

@@ -40,7 +40,8 @@ class VolumeDataset(Dataset):
         missing = [p for p, k in zip(self.df.path, keys) if k is None or not (cache.dir/f'{k}.npy').exists()]
         if missing:
             raise KeyError(
-                f'VolumeDataset: {len(missing)} of {len(df)} image(s) are not in the cache {cache.dir}, e.g. {missing[:3]}; run cache.build(df.path) first'
+                f'VolumeDataset: {len(missing)} of {len(df)} image(s) are not in the cache {cache.dir}, '
+                f'e.g. {missing[:3]}; run cache.build(df.path) first'
             )
         # the entry files are resolved and checked once here (a damaged entry is rebuilt now, not mid-epoch),
         # so reading an item is one memory map and one copy
@@ -72,7 +73,8 @@ class VolumeDataset(Dataset):
             ) from None
 
     def __repr__(self):
-        return f'VolumeDataset({len(self)} volumes, label={self.label_col!r}, classes={ {int(c): int(n) for c, n in zip(*np.unique(self.labels, return_counts=True))} })'
+        counts = {int(c): int(n) for c, n in zip(*np.unique(self.labels, return_counts=True))}
+        return f'VolumeDataset({len(self)} volumes, label={self.label_col!r}, classes={counts})'
 
 # %% ../../nbs/06_data.loaders.ipynb #628fba88
 def _balanced_weights(labels:np.ndarray) -> torch.Tensor:
@@ -115,6 +117,7 @@ def make_dataloaders(df:pd.DataFrame, # cohort table with `path`, `split` and th
         else: sampler = None
         kw = dict(persistent_workers=True, prefetch_factor=prefetch_factor) if num_workers > 0 else {}
         loaders[name] = DataLoader(ds, batch_size=bs if train else (eval_bs or 2 * bs), sampler=sampler, shuffle=False,
-                                   num_workers=num_workers, pin_memory=pin, drop_last=drop_last and train, generator=g_workers, **kw)
+                                   num_workers=num_workers, pin_memory=pin, drop_last=drop_last and train,
+                                   generator=g_workers, **kw)
     _log.info('loaders: ' + ', '.join(f'{k}={len(v.dataset)}' for k, v in loaders.items()))
     return loaders

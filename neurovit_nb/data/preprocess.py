@@ -5,165 +5,26 @@
 # %% ../../nbs/04_data.preprocess.ipynb #80407cb7
 from __future__ import annotations
 import concurrent.futures as cf
-import hashlib, json, multiprocessing, os, time, typing, zlib
-from dataclasses import dataclass
+import hashlib, multiprocessing, os, time, zlib
 from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pandas as pd
 import torch
 import SimpleITK as sitk
-from scipy import ndimage
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from monai.data import MetaTensor
-from monai.transforms import CropForeground, Orientation, Resize, ResizeWithPadOrCrop, Spacing
-from ..core import Config, ConfigError, atomic_path, get_logger, load_json, save_json
+from ..core import atomic_path, get_logger, load_json, save_json
 from .io import load_nifti, Volume
-from .register import needs_registration, qc_outliers, register_to_template
+from .prepare import (PREP_VERSION, FOREGROUND_WARN, CROP_LOSS_WARN, PrepConfig, RegistrationError,
+                                      preprocess_volume, resample_to_source, image_warnings, registration_summary,
+                                      preprocessing_warnings, _flag_registrations, _preprocess)
 
 # %% auto #0
-__all__ = ['PREP_VERSION', 'FOREGROUND_WARN', 'CROP_LOSS_WARN', 'FINGERPRINT_FULL_BYTES', 'QC_COLUMNS', 'PrepConfig',
-           'RegistrationError', 'preprocess_volume', 'resample_to_source', 'file_fingerprint', 'CacheEntryError',
-           'VolumeCache', 'image_warnings', 'registration_summary', 'preprocessing_warnings']
+__all__ = ['FINGERPRINT_FULL_BYTES', 'QC_COLUMNS', 'file_fingerprint', 'CacheEntryError', 'VolumeCache']
 
 # %% ../../nbs/04_data.preprocess.ipynb #8a2555fd
 _log = get_logger('neurovit_nb.data.preprocess')
-PREP_VERSION = 1  # bump when the preprocessing code changes what it writes: every cache entry is then rebuilt
-FOREGROUND_WARN = 0.7  # warn when more of the field of view than this is foreground (not skull-stripped?)
-CROP_LOSS_WARN = 0.01  # warn when the crop to `img_size` removes more than this fraction of the brain voxels
-
-# %% ../../nbs/04_data.preprocess.ipynb #1fe87e5a
-@dataclass
-class PrepConfig(Config):
-    "How every image is turned into a model input; its hash keys the cache."
-    img_size: tuple[int, int, int] = (96, 96, 96) # output grid (D, H, W) in voxels, RAS order
-    spacing: tuple[float, float, float]|None = (2.0, 2.0, 2.0) # output voxel size (mm); None keeps each image's own
-    # brain-only z-score, or percentile clip to [0, 1]
-    intensity: typing.Literal['zscore', 'percentile', 'none'] = 'zscore'
-    percentiles: tuple[float, float] = (0.5, 99.5) # low/high percentiles inside the brain for 'percentile'
-    crop_foreground: bool = True # crop to the brain's bounding box before fitting to `img_size`
-    # fit to `img_size` by centred pad/crop (keeps mm) or by resizing
-    resize: typing.Literal['pad_crop', 'resize'] = 'pad_crop'
-    foreground_threshold: float = 0.0 # voxels above this are brain
-    dtype: typing.Literal['float16', 'float32'] = 'float16' # type of the cached arrays
-    # registration to MNI152: only images not in template space, every image, or none
-    register: typing.Literal['auto', 'always', 'never'] = 'auto'
-    register_dof: typing.Literal['affine', 'rigid'] = 'affine' # final stage of the registration (12 or 6 parameters)
-    bias_correct: bool = True # N4 bias-field correction (inside the brain) of the images that are registered
-
-    def validate(self):
-        if any(s < 4 for s in self.img_size):
-            raise ConfigError(f'PrepConfig.img_size: each size must be >= 4, got {self.img_size}')
-        if self.spacing is not None and any(not 0.1 <= s <= 10 for s in self.spacing):
-            raise ConfigError(f'PrepConfig.spacing: each voxel size must be in [0.1, 10] mm, got {self.spacing}')
-        lo, hi = self.percentiles
-        if not 0 <= lo < hi <= 100:
-            raise ConfigError(f'PrepConfig.percentiles: need 0 <= low < high <= 100, got {self.percentiles}')
-
-    @property
-    def register_spacing(self) -> float:
-        "Voxel size (mm) of the template grid that registered images are put on: the finest of `spacing`, within [1, 4]; 2 without one."
-        return 2.0 if self.spacing is None else float(np.clip(min(self.spacing), 1., 4.))
-
-    def hash(self) -> str:
-        "Short stable hash of the config and the preprocessing code version."
-        blob = json.dumps({'version': PREP_VERSION, **self.to_dict()}, sort_keys=True)
-        return hashlib.sha1(blob.encode()).hexdigest()[:12]
-
-# %% ../../nbs/04_data.preprocess.ipynb #c5fe8e29
-def _brain_mask(x:np.ndarray, cfg:PrepConfig) -> np.ndarray: return x > cfg.foreground_threshold
-
-def _normalize(x:np.ndarray, mask:np.ndarray, cfg:PrepConfig) -> tuple[np.ndarray, dict]:
-    "Normalise intensities with statistics from brain voxels only; background stays 0."
-    if cfg.intensity == 'none' or not mask.any(): return x, {}
-    v = x[mask]
-    if cfg.intensity == 'zscore':
-        mean, std = float(v.mean()), float(v.std()) or 1.0
-        return np.where(mask, (x - mean) / std, 0).astype(np.float32), dict(mean=mean, std=std)
-    lo, hi = (float(p) for p in np.percentile(v, cfg.percentiles))
-    scaled = np.clip((x - lo) / max(hi - lo, 1e-6), 0, 1)
-    return np.where(mask, scaled, 0).astype(np.float32), dict(low=lo, high=hi)
-
-# %% ../../nbs/04_data.preprocess.ipynb #005a0fee
-def _fit_loss(mask:np.ndarray, size:tuple) -> float:
-    "Fraction of brain voxels a centred crop to `size` would remove."
-    n = mask.sum()
-    if n == 0: return 0.0
-    sl = tuple(slice(max(0, (s - t) // 2), max(0, (s - t) // 2) + t) for s, t in zip(mask.shape, size))
-    return float(1 - mask[sl].sum() / n)
-
-class RegistrationError(ValueError):
-    "A registration that failed its quality control; the message gives the scores."
-
-def _register_stage(vol:Volume, cfg:PrepConfig) -> tuple[Volume, dict]:
-    "Register `vol` to MNI152 when `cfg.register` asks for it; return the image to preprocess and what was done."
-    if cfg.register == 'never': return vol, dict(registered=False)
-    need, why = (True, 'register=always') if cfg.register == 'always' else needs_registration(vol)
-    if not need: return vol, dict(registered=False)
-    r = register_to_template(vol, spacing=cfg.register_spacing, dof=cfg.register_dof, bias_correct=cfg.bias_correct)
-    if r.problems:
-        raise RegistrationError(
-            f'{r.problems} (not in template space: {why}); check the image (a QC figure: data.viz.plot_registration)'
-        )
-    return r.image, dict(registered=True, register_reason=why, world_to_template=r.world_to_template, register_seconds=r.seconds,
-                         **{f'qc_{k}': v for k, v in r.qc.items()})
-
-def _preprocess(vol:Volume, cfg:PrepConfig) -> tuple[np.ndarray, np.ndarray, dict]:
-    "Preprocess `vol`; return the (1, D, H, W) float32 array, its voxel->world affine and a dict of facts about it."
-    vol, reg = _register_stage(vol, cfg)
-    x = MetaTensor(
-        torch.from_numpy(np.ascontiguousarray(vol.data, dtype=np.float32))[None],
-        affine=torch.as_tensor(vol.affine, dtype=torch.float64),
-    )
-    info = dict(foreground_fraction=float(_brain_mask(vol.data, cfg).mean()), **reg)
-    x = Orientation(axcodes='RAS', labels=None)(x)
-    if cfg.spacing is not None: x = Spacing(pixdim=cfg.spacing, mode='bilinear', padding_mode='zeros')(x)
-    mask = _brain_mask(x.numpy()[0], cfg)
-    if not mask.any():
-        raise ValueError(f'no voxel above foreground_threshold={cfg.foreground_threshold} after resampling')
-    if cfg.crop_foreground:
-        x = CropForeground(select_fn=lambda v: _brain_mask(v, cfg), margin=1, allow_smaller=True)(x)
-        mask = _brain_mask(x.numpy()[0], cfg)
-    data, info['intensity'] = _normalize(x.numpy()[0], mask, cfg)
-    if cfg.resize == 'pad_crop':
-        info['foreground_lost'] = _fit_loss(mask, cfg.img_size)
-        x = ResizeWithPadOrCrop(cfg.img_size)(MetaTensor(torch.from_numpy(data)[None], affine=x.affine))
-    else:
-        info['foreground_lost'] = 0.0
-        x = Resize(cfg.img_size, mode='trilinear')(MetaTensor(torch.from_numpy(data)[None], affine=x.affine))
-    info['warnings'] = ([f'{100*info["foreground_fraction"]:.0f}% of the field of view is foreground: not skull-stripped, or non-zero background?']
-                        if info['foreground_fraction'] > FOREGROUND_WARN else []) + \
-                       ([f'{100*info["foreground_lost"]:.1f}% of brain voxels cropped away: increase img_size or spacing']
-                        if info['foreground_lost'] > CROP_LOSS_WARN else [])
-    return np.ascontiguousarray(x.numpy(), dtype=np.float32), x.affine.numpy().astype(np.float64), info
-
-# %% ../../nbs/04_data.preprocess.ipynb #98896e11
-def preprocess_volume(vol:Volume, # a loaded image (`load_nifti`)
-                      cfg:PrepConfig, # preprocessing settings
-                      with_info:bool=False, # also return what was done (registration and its transform, QC, warnings)
-                     ) -> tuple: # (1, D, H, W) float32 array and its (4, 4) voxel -> world (mm) affine (and the info dict)
-    "Register if needed, reorient, resample, crop, normalise and fit `vol` to `cfg.img_size`, keeping track of where it lies in world space."
-    x, affine, info = _preprocess(vol, cfg)
-    return (x, affine, info) if with_info else (x, affine)
-
-# %% ../../nbs/04_data.preprocess.ipynb #1542f4bd
-def resample_to_source(arr:np.ndarray, # (D, H, W) or (1, D, H, W) map in model space
-                       affine:np.ndarray, # its voxel -> world affine (from `preprocess_volume` or the cache meta)
-                       source_affine:np.ndarray, # target grid's voxel -> world affine
-                       source_shape:tuple, # target grid's shape (X, Y, Z)
-                       order:int=1, # spline order: 0 nearest (labels), 1 trilinear
-                       # (4, 4) scan -> template transform of a registered image (cache meta); None: not registered
-                       world_to_template:np.ndarray|None=None,
-                      ) -> np.ndarray: # (X, Y, Z) float32 map on the target grid, 0 outside the model's field of view
-    "Resample a model-space map onto another grid (e.g. the original image) through world coordinates (and the registration, if any)."
-    arr = np.asarray(arr, dtype=np.float32)
-    arr = arr[0] if arr.ndim == 4 else arr
-    w2t = np.eye(4) if world_to_template is None else np.asarray(world_to_template, np.float64)
-    # target voxel -> model voxel
-    vox = np.linalg.inv(np.asarray(affine, np.float64)) @ w2t @ np.asarray(source_affine, np.float64)
-    return ndimage.affine_transform(arr, vox[:3, :3], vox[:3, 3], output_shape=tuple(int(s) for s in source_shape[:3]),
-                                    order=order, mode='constant', cval=0.0).astype(np.float32)
 
 # %% ../../nbs/04_data.preprocess.ipynb #893ad3cc
 FINGERPRINT_FULL_BYTES = 16 << 20  # uncompressed files up to this size are hashed whole; larger ones by strided chunks
@@ -171,7 +32,7 @@ _FP_CHUNK, _FP_CHUNKS = 1 << 16, 32
 
 def file_fingerprint(path:str|Path, # a source image (.nii or .nii.gz)
                     ) -> str: # 16 hex digits
-    "Hash a file's content cheaply: head and tail of a gzip file, the whole of a small file, strided chunks of a large one."
+    "Hash a file's content cheaply: a gzip file's head and tail, a small file whole, a large one by strided chunks."
     h = hashlib.blake2b(digest_size=8)
     with open(path, 'rb') as f:
         size = os.fstat(f.fileno()).st_size
@@ -194,7 +55,8 @@ def file_fingerprint(path:str|Path, # a source image (.nii or .nii.gz)
 _FP_MEMO = {}
 
 def _fingerprint(path:str, st:os.stat_result) -> str:
-    "`file_fingerprint`, recomputed only when the file's size, mtime, ctime or inode changed (ctime moves on every write, even one that resets mtime)."
+    # ctime moves on every write, even one that puts mtime back
+    "`file_fingerprint`, recomputed only when the file's size, mtime, ctime or inode changed."
     k = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     if k not in _FP_MEMO:
         if len(_FP_MEMO) > 200_000: _FP_MEMO.clear()
@@ -216,7 +78,7 @@ def _file_hash(path:str|Path) -> str:
     return h.hexdigest()
 
 def _npy_problem(npy:Path, meta:dict|None=None, full:bool=False) -> str|None:
-    "What is wrong with an entry's array file (None: nothing): header, size against the header, shape/dtype/checksum against the sidecar."
+    "What is wrong with an entry's array file (None: nothing): header, size, shape/dtype/checksum against the sidecar."
     try:
         with open(npy, 'rb') as f:
             version = np.lib.format.read_magic(f)
@@ -255,24 +117,26 @@ def _build_one(path:str, cfg_dict:dict, out_dir:str) -> dict:
         with atomic_path(out/f'{key}.npy') as tmp:
             np.save(tmp, x.astype(cfg.dtype), allow_pickle=False)
             npy_bytes, npy_hash = tmp.stat().st_size, _file_hash(tmp)
-        meta = dict(source=path, size=st.st_size, mtime_ns=st.st_mtime_ns, fingerprint=_fingerprint(path, st), config_hash=cfg.hash(),
-                    shape=list(x.shape), dtype=cfg.dtype, npy_bytes=npy_bytes, npy_blake2b=npy_hash, affine=affine,
-                    source_affine=disk.affine, source_shape=list(disk.shape[:3]), ras_shape=list(vol.shape), **info)
+        meta = dict(source=path, size=st.st_size, mtime_ns=st.st_mtime_ns, fingerprint=_fingerprint(path, st),
+                    config_hash=cfg.hash(), shape=list(x.shape), dtype=cfg.dtype, npy_bytes=npy_bytes,
+                    npy_blake2b=npy_hash, affine=affine, source_affine=disk.affine, source_shape=list(disk.shape[:3]),
+                    ras_shape=list(vol.shape), **info)
         save_json(meta, out/f'{key}.json')
-        return dict(path=path, status='built', reason='; '.join(info['warnings']), seconds=time.perf_counter() - t0, key=key,
-                    foreground_fraction=info['foreground_fraction'], foreground_lost=info['foreground_lost'], **_qc_columns(info))
+        return dict(path=path, status='built', reason='; '.join(info['warnings']), seconds=time.perf_counter() - t0,
+                    key=key, foreground_fraction=info['foreground_fraction'], foreground_lost=info['foreground_lost'],
+                    **_qc_columns(info))
     except Exception as e:
         msg = str(e); msg = msg if msg.startswith(path) else f'{path}: {msg}'
         return dict(path=path, status='skipped', reason=f'{type(e).__name__}: {msg}', seconds=time.perf_counter() - t0)
 
 def _worker_init():
-    "Worker processes compute one image at a time: one thread each (torch and the registration's ITK) avoids oversubscribing the cores."
+    "One thread per worker process (torch, and ITK for the registration): each computes one image at a time."
     torch.set_num_threads(1)
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 # %% ../../nbs/04_data.preprocess.ipynb #7444ce1c
 class VolumeCache:
-    "An on-disk cache of preprocessed volumes, keyed by the preprocessing config and each source file's path, size, mtime and content."
+    "An on-disk cache of preprocessed volumes, keyed by the config and each source's path, size, mtime and content."
     def __init__(self, cache_dir:str|Path, # root folder; each config gets its own sub-folder
                  cfg:PrepConfig|None=None, # preprocessing settings (default `PrepConfig()`)
                  # check each source file's size, mtime and fingerprint on load; False reads the cache alone (sources
@@ -285,7 +149,8 @@ class VolumeCache:
         self.verify, self._index = verify, None
 
     def __repr__(self):
-        return f'VolumeCache({self.root.name}/{self.dir.name}, {len(self._sidecars())} entries, img_size={self.cfg.img_size})'
+        return (f'VolumeCache({self.root.name}/{self.dir.name}, {len(self._sidecars())} entries, '
+                f'img_size={self.cfg.img_size})')
 
     def _sidecars(self) -> list:
         "The entries' sidecar files (not `config.json`, not temporary files)."
@@ -322,73 +187,20 @@ class VolumeCache:
         except Exception as e: return f'unreadable sidecar ({e})'
         return _npy_problem(self.dir/f'{key}.npy', meta, full)
 
-# %% ../../nbs/04_data.preprocess.ipynb #ef3d687b
-def image_warnings(rows:pd.DataFrame, # build-report rows (`VolumeCache.build`)
-                   cfg:PrepConfig, # the cache's settings
-                   worst:int=3, # images named per warning
-                  ) -> list[str]: # one sentence per kind of problem: how many images, the worst few, and what to change
-    "The preprocessing problems of the images in words: brain lost to the crop, heads that look unstripped."
-
-    def _worst(df, col):
-        return ', '.join(
-            f'{Path(r.path).name} ({100 * getattr(r, col):.1f}%)' for r in df.nlargest(worst, col).itertuples()
-        )
-    out, rows = [], rows[rows.status != 'skipped']
-    lost = rows[rows.foreground_lost > CROP_LOSS_WARN]
-    if len(lost):
-        fov = (
-            f' = {tuple(round(s * z, 1) for s, z in zip(cfg.img_size, cfg.spacing))} mm'
-            if cfg.spacing is not None
-            else ''
-        )
-        out.append(f'{len(lost)} of {len(rows)} image(s) lost more than {100*CROP_LOSS_WARN:g}% of their brain voxels to the centred crop to '
-                   f'img_size={tuple(cfg.img_size)}{fov}; worst: {_worst(lost, "foreground_lost")}; increase img_size or spacing '
-                   "(or use resize='resize'); per image: the build report's foreground_lost column")
-    fg = rows[rows.foreground_fraction > FOREGROUND_WARN]
-    if len(fg):
-        out.append(f'{len(fg)} of {len(rows)} image(s) are more than {100*FOREGROUND_WARN:g}% foreground (not skull-stripped, or a non-zero '
-                   f'background?); worst: {_worst(fg, "foreground_fraction")}; skull-strip them or raise foreground_threshold; '
-                   "per image: the build report's foreground_fraction column")
-    return out
-
-
-# %% ../../nbs/04_data.preprocess.ipynb #294f68e7
-def _flag_registrations(report:pd.DataFrame, cfg:PrepConfig):
-    "Fill `qc_flag`: registration failed QC, or an outlier of the cohort."
-    report['qc_flag'] = np.where(report.reason.str.contains('registration failed QC', regex=False), 'failed', '')
-    reg = report.registered.to_numpy()
-    out = np.zeros(len(report), bool); out[reg] = qc_outliers(report.qc_ncc[reg])
-    report.loc[out, 'qc_flag'] = 'outlier'
-
-def registration_summary(report:pd.DataFrame, # a build report with `qc_flag` (`VolumeCache.build`)
-                         cfg:PrepConfig, # the cache's settings
-                        ) -> str|None: # one sentence, or None where nothing was registered or failed
-    "How many images were registered to MNI152, failed its QC, or stand out from the cohort."
-    reg, n_fail = report.registered.to_numpy(bool), int((report.qc_flag == 'failed').sum())
-    if cfg.register == 'never' or not (reg.any() or n_fail): return None
-    return (f'registration to MNI152 (register={cfg.register!r}): {int(reg.sum()) + n_fail} of {len(report)} image(s) were not in '
-            f'template space; {int(reg.sum())} were registered, {n_fail} failed QC (skipped), {int((report.qc_flag == "outlier").sum())} flagged as outliers; '
-            "per image: the build report's registered, qc_* and qc_flag columns")
-
-def preprocessing_warnings(report:pd.DataFrame, # a build report (`VolumeCache.build`)
-                           cfg:PrepConfig, # the cache's settings
-                          ) -> list[str]: # the registration summary, then one sentence per kind of image problem
-    "Everything a run should say about its preprocessing: registration and QC, crop losses, unstripped heads."
-    return [s for s in [registration_summary(report, cfg)] if s] + image_warnings(report, cfg)
-
-
 # %% ../../nbs/04_data.preprocess.ipynb #7f94e7e9
 @patch
 def build(self:VolumeCache, paths:list, # source images (str or Path)
            n_workers:int|None=None, # None: one process per core; 0: in this process; N: N worker processes
            on_error:str='raise', # 'raise' stops at the first bad file; 'skip' logs it and goes on
            progress:bool=True, # show a tqdm progress bar
-          ) -> pd.DataFrame: # one row per path: status ('cached', 'built', 'skipped'), reason, seconds, foreground_fraction, foreground_lost, registration QC
-    "Preprocess every path not yet (or not soundly) cached, in parallel; report what was built, found or skipped and why."
+          ) -> pd.DataFrame: # per path: status, reason, seconds, foreground_fraction, foreground_lost, registration QC
+    "Preprocess, in parallel, every path not (soundly) cached; report what was built, found or skipped and why."
     if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 0):
+    if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer))
+                                  or n_workers < 0):
         raise ValueError(
-            f'n_workers must be None (one process per core), 0 (in this process) or a number of processes, got {n_workers!r}'
+            f'n_workers must be None (one process per core), 0 (in this process) or a number of processes, '
+            f'got {n_workers!r}'
         )
     paths = list(dict.fromkeys(str(Path(p).expanduser().absolute()) for p in paths))
     self._ensure_dir()
@@ -402,7 +214,8 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
         problem = self._entry_problem(k)
         if problem is None:
             m = load_json(self.dir/f'{k}.json')
-            rows[p] = dict(path=p, status='cached', reason='', seconds=0.0, key=k, foreground_fraction=m.get('foreground_fraction', np.nan),
+            rows[p] = dict(path=p, status='cached', reason='', seconds=0.0, key=k,
+                           foreground_fraction=m.get('foreground_fraction', np.nan),
                            foreground_lost=m.get('foreground_lost', np.nan), **_qc_columns(m))
         else: damaged[p] = problem
     todo = [p for p in paths if p not in rows]
@@ -448,7 +261,7 @@ def build(self:VolumeCache, paths:list, # source images (str or Path)
 @patch
 def entry_file(self:VolumeCache, path:str|Path, # a source image that was built into the cache
               ) -> Path: # the entry's checked `.npy` file
-    "The array file of `path`'s entry after a size check; a damaged entry is rebuilt from its source first, or `CacheEntryError` names both."
+    "The array file of `path`'s entry, size-checked; a damaged entry is rebuilt from its source, or `CacheEntryError`."
     src = str(Path(path).expanduser().absolute())
     key = self.key(src)
     if key is None or not (self.dir/f'{key}.json').exists():
@@ -457,8 +270,8 @@ def entry_file(self:VolumeCache, path:str|Path, # a source image that was built 
     problem = self._entry_problem(key)
     if problem is None: return entry
     if not Path(src).is_file():
-        raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); its source {src} is not there to rebuild it from: '
-                              'restore the source and run VolumeCache.build, or delete the entry')
+        raise CacheEntryError(f'{entry}: damaged cache entry ({problem}); its source {src} is not there to rebuild it '
+                              'from: restore the source and run VolumeCache.build, or delete the entry')
     r = _build_one(src, self.cfg.to_dict(), str(self.dir))
     if r['status'] != 'built':
         raise CacheEntryError(
@@ -476,7 +289,7 @@ def load(self:VolumeCache, path:str|Path, # a source image that was built into t
 
 @patch
 def meta(self:VolumeCache, path:str|Path, # a source image that was built into the cache
-         ) -> dict: # affine, source_affine (4x4 arrays), source_shape, intensity statistics, warnings, registration (world_to_template, qc_*) ...
+         ) -> dict: # affine, source_affine, source_shape, intensity, warnings, registration (world_to_template, qc_*)
     "The metadata of the cached entry of `path`."
     key = self.key(path)
     if key is None or not (self.dir / f'{key}.json').exists():
@@ -487,9 +300,9 @@ def meta(self:VolumeCache, path:str|Path, # a source image that was built into t
     return m
 
 @patch
-def check_entries(self:VolumeCache, full:bool=False, # also compare each array with the checksum stored when it was written (reads every byte)
-                 ) -> pd.DataFrame: # one row per damaged entry or leftover file: entry, source, problem (empty when all is sound)
-    "Check every entry: sidecar readable, array size as its header says, shape and dtype as the sidecar says (and, with `full`, the checksum)."
+def check_entries(self:VolumeCache, full:bool=False, # also compare each array with its stored checksum (reads it all)
+                 ) -> pd.DataFrame: # one row per damaged entry or leftover file: entry, source, problem (empty: sound)
+    "Check every entry: sidecar readable, array size as its header says, shape and dtype as the sidecar says."
     rows, stems = [], set()
     for js in self._sidecars():
         stems.add(js.stem)
@@ -511,7 +324,7 @@ def check_entries(self:VolumeCache, full:bool=False, # also compare each array w
 # %% ../../nbs/04_data.preprocess.ipynb #86a77307
 @patch
 def prune(self:VolumeCache) -> int: # number of entries and leftover files removed
-    "Delete entries whose source file changed or disappeared, and what interrupted builds left (arrays without sidecar, temporary files)."
+    "Delete entries whose source changed or vanished, and leftovers of interrupted builds (orphan arrays, temp files)."
     n = 0
     for p in self._sidecars():
         src = load_json(p)['source']

@@ -12,7 +12,7 @@ import SimpleITK as sitk
 from scipy import ndimage
 from ..core import load_json, save_json
 from .io import Volume
-from .synthetic import rotation_matrix, template_path
+from .template import rotation_matrix, template_path
 
 # %% auto #0
 __all__ = ['QC_MIN_NCC', 'QC_MIN_DICE', 'QC_MIN_IN_HEAD', 'NEEDS_MIN_NCC', 'NEEDS_MAX_OUTSIDE', 'NEEDS_MAX_OFFSET_MM',
@@ -24,7 +24,7 @@ __all__ = ['QC_MIN_NCC', 'QC_MIN_DICE', 'QC_MIN_IN_HEAD', 'NEEDS_MIN_NCC', 'NEED
 @functools.lru_cache(maxsize=4)
 def mni_template(spacing:float=2.0, # voxel size of the grid (mm); the 1 mm template is smoothed and resampled to it
                 ) -> tuple[Volume, np.ndarray]: # T1 brain template scaled to [0, 1], and its brain mask (bool)
-    "nilearn's MNI152 2009 T1 brain template and brain mask (template > 0.2, as nilearn's `load_mni152_brain_mask`) on a `spacing` mm grid."
+    "nilearn's MNI152 2009 T1 brain template and brain mask (T1 > 0.2, as nilearn makes it) on a `spacing` mm grid."
     import nibabel as nib
     img = nib.load(template_path('t1'))
     x = np.asarray(img.dataobj, np.float32); x = x / x.max()
@@ -93,7 +93,7 @@ def synthetic_head(pose:np.ndarray|None=None, # (4, 4) template (MNI mm) -> scan
 _LPS = np.diag([-1., -1., 1., 1.])  # RAS (nibabel, NIfTI) <-> LPS (ITK) world coordinates
 
 def _to_sitk(data:np.ndarray, affine:np.ndarray) -> sitk.Image:
-    "A float32 SimpleITK image of an (X, Y, Z) array with its voxel -> RAS mm affine (a sheared affine loses its shear)."
+    "A float32 SimpleITK image of an (X, Y, Z) array and its voxel -> RAS mm affine (a shear is lost)."
     img = sitk.GetImageFromArray(np.ascontiguousarray(np.asarray(data, np.float32).transpose(2, 1, 0)))
     lps = _LPS @ np.asarray(affine, np.float64)
     sp = np.linalg.norm(lps[:3, :3], axis=0)
@@ -119,7 +119,7 @@ def _isotropic(vol:Volume, spacing:float) -> Volume:
     )
 
 def _to_ras(tx) -> np.ndarray:
-    "4x4 template -> subject (RAS mm) matrix of an ITK matrix-offset transform (which maps fixed LPS points to moving ones)."
+    "4x4 template -> subject (RAS mm) matrix of an ITK matrix-offset transform (fixed LPS -> moving LPS points)."
     m, c, t = np.array(tx.GetMatrix()).reshape(3, 3), np.array(tx.GetCenter()), np.array(tx.GetTranslation())
     a = np.eye(4); a[:3, :3] = m; a[:3, 3] = t + c - m @ c
     return _LPS @ a @ _LPS
@@ -166,7 +166,7 @@ QC_MIN_IN_HEAD = 0.75  # ... or whose carried brain mask falls outside the head 
 # %% ../../nbs/03a_data.register.ipynb #d163f988
 def qc_scores(x:np.ndarray, # an image registered onto the `mni_template(spacing)` grid, not masked
               spacing:float=2.0, # its voxel size (mm)
-             ) -> dict: # ncc: correlation with the template inside its brain mask; dice: overlap of the template mask with the image's own brain
+             ) -> dict: # ncc: correlation with the template in its brain; dice: overlap of the two brain masks
     "How well an image on the template grid matches the template: correlation in the brain, and brain-mask overlap."
     t, bm = mni_template(spacing)
     a = np.asarray(x, np.float32)[bm]
@@ -197,19 +197,19 @@ def qc_outliers(values, # one QC score per image (e.g. the build report's `qc_nc
 
 # %% ../../nbs/03a_data.register.ipynb #5b19ece0
 def _levels(mm:tuple, spacing:float) -> tuple[list, list]:
-    "Shrink factors and smoothing sigmas (mm) for pyramid levels of `mm` resolution on a `spacing` grid (duplicates dropped)."
+    "Shrink factors and smoothing sigmas (mm) of pyramid levels at `mm` resolutions on a `spacing` grid, no repeats."
     shrink = list(dict.fromkeys(max(1, int(round(r / spacing))) for r in mm))
     return shrink, [0.5 * spacing * (s - 1) for s in shrink]
 
 def _register(fixed, moving, init, fixed_mask, levels_mm, spacing, iterations, metric='mi', sampling=0.25, lr=1.0):
-    "One SimpleITK registration (gradient descent, multi-resolution); returns the optimised transform, of `init`'s type."
+    "One SimpleITK registration (gradient descent, multi-resolution): the optimised transform, of `init`'s type."
     reg = sitk.ImageRegistrationMethod()
     if metric == 'mi': reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=32)
     else: reg.SetMetricAsCorrelation()
     reg.SetMetricSamplingStrategy(reg.RANDOM); reg.SetMetricSamplingPercentage(sampling, 42)
     reg.SetMetricFixedMask(fixed_mask); reg.SetInterpolator(sitk.sitkLinear)
-    reg.SetOptimizerAsRegularStepGradientDescent(learningRate=lr, minStep=1e-4, numberOfIterations=iterations, relaxationFactor=0.6,
-                                                 gradientMagnitudeTolerance=1e-6)
+    reg.SetOptimizerAsRegularStepGradientDescent(learningRate=lr, minStep=1e-4, numberOfIterations=iterations,
+                                                 relaxationFactor=0.6, gradientMagnitudeTolerance=1e-6)
     reg.SetOptimizerScalesFromPhysicalShift()
     shrink, smooth = _levels(levels_mm, spacing)
     reg.SetShrinkFactorsPerLevel(shrink)
@@ -221,7 +221,7 @@ def _register(fixed, moving, init, fixed_mask, levels_mm, spacing, iterations, m
     return type(init)(out)
 
 def _brain_centre_guess(affine:np.ndarray, mask:np.ndarray) -> np.ndarray:
-    "Where the brain's centre should be in an upright head (RAS): 75 mm below the top of the scalp, centred on the upper 110 mm."
+    "Where the brain's centre is in an upright head (RAS): 75 mm below the scalp's top, centred on the upper 110 mm."
     xyz = np.argwhere(mask) @ affine[:3, :3].T + affine[:3, 3]
     top = np.percentile(xyz[:, 2], 99.5)
     c = xyz[xyz[:, 2] > top - 110].mean(0); c[2] = top - 75.
@@ -246,7 +246,7 @@ def register_to_template(vol:Volume, # a loaded scan (`load_nifti`): whole head 
                          dof:str='affine', # final stage: 'affine' (12 parameters) or 'rigid' (6)
                          bias_correct:bool=True, # N4 inside the brain before the final stage
                         ) -> Registration:
-    "Rigid registration of the head, brain mask carried back, N4 in the brain, affine of the brain: the scan on the template grid."
+    "Rigid registration of the head, brain mask carried back, N4, affine of the brain: the scan on the template grid."
     if dof not in ('affine', 'rigid'):
         raise ValueError(f"register_to_template: dof must be 'affine' or 'rigid', got {dof!r}")
     secs, t0 = {}, time.perf_counter()
@@ -303,7 +303,7 @@ def pose_error(world_to_template:np.ndarray, # (4, 4) estimated scan -> template
                true_world_to_template:np.ndarray,
                spacing:float=4.0, # grid of the template brain whose voxels are compared
               ) -> dict: # mean_mm, max_mm over the template brain's voxels; rot_deg: angle of the residual rotation
-    "How far an estimated registration is from the truth: distances (mm) over the brain and the residual rotation (degrees)."
+    "How far an estimated registration is from the truth: distances over the brain (mm) and residual rotation (deg)."
     t, bm = mni_template(spacing)
     p = np.c_[np.argwhere(bm) @ t.affine[:3, :3].T + t.affine[:3, 3], np.ones(int(bm.sum()))]
     d = np.linalg.norm(p @ (np.linalg.inv(world_to_template) - np.linalg.inv(true_world_to_template)).T, axis=1)
@@ -330,7 +330,7 @@ def _near_brain(spacing:float) -> tuple[np.ndarray, np.ndarray]:
 def needs_registration(vol:Volume, # a loaded image
                        spacing:float=8.0, # grid of the quick check (mm)
                       ) -> tuple[bool, str]: # (needs it, why: the scores)
-    "Whether an image is outside template space: low correlation with the template as it lies, foreground away from the brain or off centre."
+    "Whether an image is outside template space: low template correlation, foreground off the brain or off centre."
     fov = np.array(vol.shape) * np.array(vol.zooms)
     if fov.min() < NEEDS_MIN_FOV_MM:
         return False, f'field of view {" x ".join(f"{f:.0f}" for f in fov)} mm: smaller than a brain, not a head scan'

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 from ..core import ConfigError
 from .synthetic import SynthConfig, sample_cohort, write_synthetic_bids
-from .robust import ROBUST_PRESETS, sample_robust_cohort, make_robust_cohort
+from .robust_recipe import ROBUST_PRESETS, sample_robust_cohort
+from .robust import make_robust_cohort
 
 # %% auto #0
 __all__ = ['PURPOSES', 'REGISTRY_COLUMNS', 'MAKERS', 'read_registry', 'cohort_design', 'image_keys', 'registry_overlaps',
@@ -62,8 +63,9 @@ def image_keys(row:dict|pd.Series, # a registry row
         sort_keys=True,
         default=str,
     )
-    keys = [hashlib.sha1((base + json.dumps({k: v for k, v in r.items() if k != 'subject'}, sort_keys=True, default=str)).encode())
-            .hexdigest()[:16] for r in design.to_dict('records')]
+    rows = (json.dumps({k: v for k, v in r.items() if k != 'subject'}, sort_keys=True, default=str)
+            for r in design.to_dict('records'))
+    keys = [hashlib.sha1((base + s).encode()).hexdigest()[:16] for s in rows]
     return pd.Series(keys, index=pd.MultiIndex.from_frame(design[['subject', 'session']]), name=row['name'])
 
 # %% ../../nbs/09_data.registry.ipynb #797f8076
@@ -83,8 +85,9 @@ def check_registry(reg:pd.DataFrame, # from `read_registry`
     bad = ov[(ov.purpose_a == 'reporting') | (ov.purpose_b == 'reporting')]
     if len(bad):
         r = bad.iloc[0]
-        raise ValueError(f'report cohort shares images: {r.a} ({r.purpose_a}) and {r.b} ({r.purpose_b}) have {r.shared} image(s) '
-                         f'in common' + (f', and {len(bad) - 1} more pair(s)' if len(bad) > 1 else ''))
+        more = f', and {len(bad) - 1} more pair(s)' if len(bad) > 1 else ''
+        raise ValueError(f'report cohort shares images: {r.a} ({r.purpose_a}) and {r.b} ({r.purpose_b}) have '
+                         f'{r.shared} image(s) in common' + more)
     return ov
 
 # %% ../../nbs/09_data.registry.ipynb #074c212e

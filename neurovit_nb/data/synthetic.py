@@ -4,7 +4,7 @@
 
 # %% ../../nbs/02_data.synthetic.ipynb #2578ccdc
 from __future__ import annotations
-import functools, hashlib, inspect, json, multiprocessing as mp, os, shutil, tempfile, time
+import json, multiprocessing as mp, os, shutil, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,155 +14,14 @@ import torch
 import torch.nn.functional as F
 from ..core import Config, ConfigError, atomic_write, atomic_path, save_json, load_json, get_logger
 from .io import save_nifti, load_nifti
-from .bids import package_version, write_description, write_participants, write_sessions, image_path, write_image
+from .bids import (package_version, write_description, write_participants, write_sessions,
+                                   image_path, write_image)
+from .template import (Region, REGIONS, regions_table, template_path, region_gauss, Template,
+                                       load_template, output_grid, rotation_matrix, _CENTRE, _add_radial, _upsample,
+                                       _repeat_nearest, _coarse_points)
 
 # %% auto #0
-__all__ = ['REGIONS', 'Region', 'regions_table', 'Template', 'load_template', 'SynthConfig', 'sample_cohort', 'output_grid',
-           'synth_session', 'write_synthetic_bids', 'make_tiny_bids']
-
-# %% ../../nbs/02_data.synthetic.ipynb #616a4a9c
-@dataclass(frozen=True)
-class Region:
-    "An ellipsoidal region in MNI space where an effect acts."
-    name: str # short name, used in the ground-truth tables
-    centre: tuple[float, float, float] # MNI centre in mm (left hemisphere, x < 0, for bilateral regions)
-    sigma: tuple[float, float, float] # Gaussian width in mm along x, y, z
-    bilateral: bool = True # also place the mirror image at (-x, y, z)
-    effect: str = 'ad' # which effect uses it: 'ad_mtl', 'ad_ventricles', 'ad_cortex', 'sex'
-    why: str = '' # the reason for this place, for the docs
-
-    def centres(self) -> list[tuple[float, float, float]]:
-        "The centre, and its mirror image for bilateral regions."
-        x, y, z = self.centre
-        return [(x, y, z), (-x, y, z)] if self.bilateral else [(x, y, z)]
-
-# %% ../../nbs/02_data.synthetic.ipynb #fc2f0da5
-REGIONS = (
-    Region('hippocampus', (-28, -22, -14), (5, 11, 6), True, 'ad_mtl', 'earliest and largest volume loss in AD (Braak stages III-IV)'),
-    Region('amygdala', (-23, -4, -20), (5, 5, 5), True, 'ad_mtl', 'medial temporal atrophy accompanying hippocampal loss'),
-    Region('ventricle_frontal', (-6, 2, 14), (4, 10, 6), True, 'ad_ventricles', 'frontal horn and body of the lateral ventricle: enlarge as tissue is lost; also with age'),
-    Region('ventricle_posterior', (-13, -27, 19), (5, 11, 6), True, 'ad_ventricles', 'posterior body and atrium of the lateral ventricle (centred in CSF, so expansion grows the CSF)'),
-    Region('temporal_cortex', (-55, -22, -14), (10, 22, 12), True, 'ad_cortex', 'lateral temporal thinning in typical AD'),
-    Region('parietal_cortex', (-42, -58, 40), (14, 14, 14), True, 'ad_cortex', 'inferior parietal thinning in typical AD'),
-    Region('precuneus', (-6, -60, 36), (8, 14, 12), True, 'ad_cortex', 'precuneus / posterior cingulate, an early AD hub'),
-    Region('putamen', (-25, 2, 2), (6, 9, 6), True, 'sex', 'larger relative to brain size in men in large cohorts; tissue-neutral location'),
-    Region('anterior_cingulate', (-6, 30, 22), (6, 12, 8), True, 'sex', 'larger relative to brain size in women in several reports'),
-)
-
-# %% ../../nbs/02_data.synthetic.ipynb #fc59fb59
-def regions_table() -> pd.DataFrame:
-    "The regions as a table (for the docs and for reports)."
-    return pd.DataFrame([dict(region=r.name, effect=r.effect, mni_centre=r.centre, bilateral=r.bilateral,
-                              sigma_mm=r.sigma, why=r.why) for r in REGIONS])
-
-# %% ../../nbs/02_data.synthetic.ipynb #d2eb0740
-_TEMPLATE_FILES = {'t1': 'mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz', 'gm': 'mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz',
-                   'wm': 'mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz'}
-
-def template_path(name:str) -> Path:
-    "Path of a template file inside the installed nilearn (found without importing nilearn, which takes seconds)."
-    import importlib.util
-    spec = importlib.util.find_spec('nilearn')
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError('nilearn is needed for the MNI152 template: pip install nilearn')
-    path = Path(list(spec.submodule_search_locations)[0])/'datasets'/'data'/_TEMPLATE_FILES[name]
-    if not path.exists():  # a future nilearn may move it: ask its public API
-        import nilearn.datasets as nd
-        path = Path({'t1': nd.MNI152_FILE_PATH, 'gm': nd.GM_MNI152_FILE_PATH, 'wm': nd.WM_MNI152_FILE_PATH}[name])
-    return path
-
-def region_gauss(coords, region, side):
-    "A region's Gaussian weight at `coords` (..., 3) mm, for one side (0: as given, 1: mirrored)."
-    c = np.array(region.centres()[side], np.float32); sg = np.array(region.sigma, np.float32)
-    return np.exp(-0.5 * (((coords - c) / sg)**2).sum(-1))
-
-def _compute_template_arrays(pool:int):
-    "Template channels (t1, t1 x ribbon x cortical-AD-region left/right, t1 x ribbon), label codes and affine, pooled by `pool`."
-    from scipy import ndimage as ndi
-    import nibabel as nib
-    img = nib.load(template_path('t1'))
-    x = [img.get_fdata(dtype=np.float32)]; x[0] /= x[0].max()
-    x += [nib.load(template_path(k)).get_fdata(dtype=np.float32) for k in ('gm', 'wm')]
-    x.append((x[0] > 0.2).astype(np.float32))  # the brain mask as nilearn derives it (`load_mni152_brain_mask`)
-    x[0] *= x[3]
-    affine = img.affine.copy()
-    t = torch.from_numpy(np.stack(x))[None]
-    if pool > 1:
-        t = F.avg_pool3d(t, pool, ceil_mode=True)
-        affine = affine @ np.diag([pool, pool, pool, 1.0])
-        affine[:3, 3] = img.affine[:3, :3] @ np.full(3, (pool - 1) / 2) + img.affine[:3, 3]
-    t1, gm, wm, brain = t[0].numpy()
-    # cortical ribbon: grey matter (not deep grey, not next to white matter) within ~8 mm of the brain surface
-    depth = ndi.uniform_filter(brain, size=max(3, int(round(16 / pool)) | 1))
-    ribbon = gm * np.clip(1 - 2 * wm, 0, 1) * (depth < 0.8)
-    mm = nib.affines.apply_affine(
-        affine, np.stack(np.meshgrid(*[np.arange(n) for n in t1.shape], indexing='ij'), -1)
-    ).astype(np.float32)
-    reg = {r.name: r for r in REGIONS}
-    ctx = [
-        np.minimum(sum(region_gauss(mm, reg[n], side) for n in ('temporal_cortex', 'parietal_cortex', 'precuneus')), 1)
-        for side in (0, 1)
-    ]
-    deep = sum(
-        region_gauss(mm, reg[n], side)
-        for n in ('hippocampus', 'amygdala', 'ventricle_frontal', 'ventricle_posterior')
-        for side in (0, 1)
-    )
-    sex = sum(region_gauss(mm, reg[n], side) for n in ('putamen', 'anterior_cingulate') for side in (0, 1))
-    in_brain = brain > 0.5
-    # deep regions: out to ~2 sigma, where displacements are still >= 0.3 a sigma
-    ad = (deep > 0.15) | ((ctx[0] + ctx[1]) * ribbon > 0.15)
-    # bit codes (AD wins where regions touch), sampled with nearest neighbour
-    labels = in_brain * (1 + 2 * ad + 4 * ((sex > 0.3) & ~ad))
-    maps = np.stack([t1, t1 * ribbon * ctx[0], t1 * ribbon * ctx[1], t1 * ribbon]).astype(np.float32)
-    return maps, labels.astype(np.float32), affine
-
-# %% ../../nbs/02_data.synthetic.ipynb #d12a1dd7
-def _template_cache_file(pool:int) -> Path|None:
-    "Where the prepared template for `pool` is kept between runs (None: caching off)."
-    root = os.environ.get('NEUROVIT_CACHE', str(Path.home()/'.cache'/'neurovit_nb'))
-    if root.lower() in ('', '0', 'off', 'none'): return None
-    files = [template_path(k) for k in ('t1', 'gm', 'wm')]
-    key = repr(
-        (
-            pool,
-            [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files],
-            REGIONS,
-            inspect.getsource(_compute_template_arrays),
-            inspect.getsource(region_gauss),
-        )
-    )
-    return Path(root)/f'mni152_pool{pool}_{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz'
-
-@functools.lru_cache(maxsize=4)
-def _template_arrays(pool:int):
-    "The prepared template for `pool`, from the disk cache when it holds it (see `_compute_template_arrays`)."
-    f = _template_cache_file(pool)
-    if f is not None and f.exists():
-        try:
-            with np.load(f, allow_pickle=False) as z: return z['maps'], z['labels'], z['affine']
-        except (OSError, ValueError, KeyError): pass  # unreadable cache file: recompute and replace it
-    maps, labels, affine = _compute_template_arrays(pool)
-    if f is not None:
-        try:
-            with atomic_path(f) as tmp: np.savez(tmp, maps=maps, labels=labels, affine=affine)
-        except OSError: pass  # a read-only home only costs the recomputation
-    return maps, labels, affine
-
-# %% ../../nbs/02_data.synthetic.ipynb #089af889
-@dataclass
-class Template:
-    "Template maps `(1, 4, X, Y, Z)`: T1 and the T1 share that cortical thinning can remove; label codes; voxel -> MNI mm affine."
-    maps: torch.Tensor # (1, 4, X, Y, Z): t1, t1*ribbon*AD-cortex (left), (right), t1*ribbon
-    labels: torch.Tensor # (1, 1, X, Y, Z): 1 brain + 2 AD regions + 4 sex regions
-    affine: np.ndarray # (4, 4)
-
-def load_template(spacing:float=2.0, # output voxel size (mm): the 1 mm template is average-pooled to about this (at most 4x)
-                 ) -> Template:
-    "Load nilearn's bundled MNI152 2009 template and tissue maps, pooled to suit `spacing`, with the effect regions (no download)."
-    pool = int(max(1, min(4, np.floor(spacing + 1e-6))))
-    maps, labels, affine = _template_arrays(pool)
-    return Template(torch.from_numpy(maps)[None], torch.from_numpy(labels)[None, None], affine)
+__all__ = ['SynthConfig', 'sample_cohort', 'synth_session', 'write_synthetic_bids', 'make_tiny_bids']
 
 # %% ../../nbs/02_data.synthetic.ipynb #6e2e1864
 @dataclass
@@ -225,83 +84,12 @@ def sample_cohort(cfg:SynthConfig, # cohort parameters (only the design ones are
                 if dx == 'CN' and rng.random() < 0.15: dx, sev = 'MCI', rng.uniform(0.25, 0.4)
                 elif dx == 'MCI' and rng.random() < 0.35: dx, sev = 'AD', max(sev, 0.6) + rng.uniform(0, 0.2)
                 elif dx != 'CN': sev += rng.uniform(0.1, 0.2) * dt
-            rows.append(dict(subject=f'sub-{i+1:03d}', session=f'ses-{s+1:02d}', sex=sex, site=f'site{site}', age=round(age, 1),
-                             diagnosis=dx, severity=round(float(sev), 3), head_scale=round(head, 4),
-                             w_mtl=round(float(mix[0]), 3), w_ventricles=round(float(mix[1]), 3), w_cortex=round(float(mix[2]), 3),
-                             asymmetry=round(float(asym), 3), anatomy_seed=anatomy_seed))
+            rows.append(dict(subject=f'sub-{i+1:03d}', session=f'ses-{s+1:02d}', sex=sex, site=f'site{site}',
+                             age=round(age, 1), diagnosis=dx, severity=round(float(sev), 3), head_scale=round(head, 4),
+                             w_mtl=round(float(mix[0]), 3), w_ventricles=round(float(mix[1]), 3),
+                             w_cortex=round(float(mix[2]), 3), asymmetry=round(float(asym), 3),
+                             anatomy_seed=anatomy_seed))
     return pd.DataFrame(rows)
-
-# %% ../../nbs/02_data.synthetic.ipynb #70dca2ce
-# MNI mm: the brain (x ±72, y -106..72, z -72..82) at head scale up to ~1.08
-_BOX = ((-78., 78.), (-114., 80.), (-74., 90.))
-
-@functools.lru_cache(maxsize=8)
-def output_grid(spacing:float=2.0, # voxel size (mm)
-               ) -> tuple[tuple[int, int, int], np.ndarray, int]: # shape, affine, coarse factor
-    "The output image grid in MNI space: its shape, its voxel -> mm affine, and the coarse-grid subsampling factor."
-    f = max(1, int(round(4 / spacing)))  # geometry is computed every ~4 mm and upsampled
-    shape = tuple(int(f * np.ceil((hi - lo) / spacing / f)) + 1 for lo, hi in _BOX)
-    affine = np.diag([spacing, spacing, spacing, 1.]); affine[:3, 3] = [lo for lo, _ in _BOX]
-    return shape, affine, f
-
-# %% ../../nbs/02_data.synthetic.ipynb #f54a09bb
-def rotation_matrix(angles):
-    "3x3 rotation matrix from small angles (radians) about x, y, z."
-    (cx, cy, cz), (sx, sy, sz) = np.cos(angles), np.sin(angles)
-    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]]); ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
-    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
-    return rz @ ry @ rx
-
-def _add_radial(d, u, region, amounts, fwd):
-    "Add to `d` the displacement `a (u - c) g(u)` of a region (each side its own `a`), only near it (|u - c| < 3.5 sigma)."
-    sg = np.array(region.sigma, np.float32)
-    for c, a in zip(region.centres(), amounts):
-        # beyond this the map folds (its Jacobian is 1 - a at the centre, 1 + 0.45 a at 1.7 sigma)
-        a = float(np.clip(a, -0.6, 0.75))
-        if a == 0: continue
-        c = np.array(c, np.float32)
-        # the region's box in coarse-grid indices (1.15: room for rotation)
-        lo, hi = fwd(c), 3.5 * 1.15 * sg * fwd.scale
-        sl = tuple(
-            slice(max(0, int(np.floor((m - r) / fwd.step))), max(0, int(np.ceil((m + r) / fwd.step)) + 1))
-            for m, r in zip(lo, hi)
-        )
-        uu = u[sl] - c
-        d[sl] += (a * uu) * np.exp(-0.5 * ((uu / sg)**2).sum(-1, keepdims=True))
-
-def _upsample(c:torch.Tensor, f:int) -> torch.Tensor:
-    "Linear upsampling of `(X, Y, Z, ...)` by an integer factor with aligned corners, one axis at a time (~2x faster than trilinear `interpolate`)."
-    for ax in (0, 1, 2):
-        if f == 1: break
-        n = c.shape[ax]; shape = list(c.shape); shape[ax] = f * (n - 1) + 1
-        o = c.new_empty(shape)
-        ix = lambda start, stop=None: (slice(None),) * ax + (slice(start, stop, f),)
-        o[ix(0)] = c
-        a, b = c.narrow(ax, 0, n - 1), c.narrow(ax, 1, n - 1)
-        for k in range(1, f): o[ix(k, -1)] = torch.lerp(a, b, k / f)
-        c = o
-    return c
-
-_CENTRE = np.array([0., -18., 8.], np.float32)  # scaling centre: middle of the brain in MNI
-
-def _repeat_nearest(c:torch.Tensor, f:int, shape) -> torch.Tensor:
-    "Nearest-neighbour upsampling of `(x, y, z)` coarse labels to `shape`, where fine voxel j sits at coarse position j / f."
-    for ax, n in enumerate(shape):
-        if f > 1:
-            c = c.index_select(
-                ax, torch.div(torch.arange(n) + f // 2, f, rounding_mode='floor').clamp_(max=c.shape[ax] - 1)
-            )
-    return c
-
-@functools.lru_cache(maxsize=8)
-def _coarse_points(spacing):
-    "MNI mm of the coarse grid points `(x, y, z, 3)` (every `f` output voxels)."
-    shape, affine, f = output_grid(spacing)
-    axes = [
-        np.arange((n - 1) // f + 1, dtype=np.float32) * f * spacing + float(affine[i, 3]) for i, n in enumerate(shape)
-    ]
-    p = np.stack(np.meshgrid(*axes, indexing='ij'), -1); p.flags.writeable = False
-    return p
 
 # %% ../../nbs/02_data.synthetic.ipynb #82b17eb9
 def synth_session(row:dict|pd.Series, # one row of `sample_cohort`
@@ -414,12 +202,13 @@ def process_pool(n_workers:int):
 
 # %% ../../nbs/02_data.synthetic.ipynb #121f91e9
 def _write_metadata(root:Path, design:pd.DataFrame, cfg:SynthConfig):
-    "The dataset-level BIDS files (through `data.bids`): description, README, participants, and the ground-truth effects table."
+    "The dataset-level BIDS files (through `data.bids`): description, README, participants, ground-truth effects."
     base = design.groupby('subject', sort=True).first().reset_index()
     how = 'MNI152 template warped with known age, sex and AD effects'
     write_description(root, f'neurovit_nb synthetic cohort (seed {cfg.seed})', 'neurovit_nb.data.synthetic', how,
-                      readme=f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, {cfg.spacing} mm, MNI152 space): '
-                             f'the {how}.\nGround-truth effect masks and per-session effect parameters are in derivatives/groundtruth.')
+                      readme=f'Synthetic T1w cohort made by neurovit_nb ({len(base)} subjects, {len(design)} sessions, '
+                             f'{cfg.spacing} mm, MNI152 space): the {how}.\nGround-truth effect masks and per-session '
+                             'effect parameters are in derivatives/groundtruth.')
     write_participants(
         root, pd.DataFrame({'participant_id': base.subject, 'sex': base.sex, 'age': base.age, 'site': base.site})
     )
@@ -452,8 +241,8 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
     stamp = out_dir/'code'/'neurovit_synth.json'
     if out_dir.exists() and any(out_dir.iterdir()):
         if stamp.exists() and load_json(stamp) == record: return out_dir  # already made with these arguments
-        raise FileExistsError(f'{out_dir}: folder is not empty and is not a synthetic cohort made with these arguments; '
-                              'choose a new folder (or delete this one)')
+        raise FileExistsError(f'{out_dir}: folder is not empty and is not a synthetic cohort made with these '
+                              'arguments; choose a new folder (or delete this one)')
     log = get_logger('neurovit_nb.data.synthetic')
     t0 = time.perf_counter()
     design = sample_cohort(cfg)
@@ -478,7 +267,8 @@ def write_synthetic_bids(out_dir:str|Path, # folder to create; must not exist, b
         raise
     dt = time.perf_counter() - t0
     log.info(
-        f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, {n_workers or "no worker"} process(es))'
+        f'{out_dir.name}: {n_subjects} subjects, {n_img} images in {dt:.1f} s ({n_subjects / dt:.1f} subjects/s, '
+        f'{n_workers or "no worker"} process(es))'
     )
     return out_dir
 
@@ -501,7 +291,7 @@ def _slices(vol, affine, mni=(-28, -22, 16)):
 
 # %% ../../nbs/02_data.synthetic.ipynb #4e189947
 def separability(cfg:SynthConfig) -> pd.DataFrame:
-    "Cross-validated AUCs of logistic-regression baselines (global numbers vs voxels) for CN vs AD and sex (for calibration)."
+    "Cross-validated AUCs of logistic-regression baselines (global numbers vs voxels) for CN vs AD and for sex."
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -520,5 +310,6 @@ def separability(cfg:SynthConfig) -> pd.DataFrame:
     def auc(v, y):
         return round(roc_auc_score(y, cross_val_predict(model, v, y, cv=cv, method='predict_proba')[:, 1]), 3)
     keep = design.diagnosis.isin(['CN', 'AD']).to_numpy()
-    return pd.DataFrame({'CN vs AD': {k: auc(v[keep], (design.diagnosis[keep] == 'AD').to_numpy(int)) for k, v in feats.items()},
+    y_ad = (design.diagnosis[keep] == 'AD').to_numpy(int)
+    return pd.DataFrame({'CN vs AD': {k: auc(v[keep], y_ad) for k, v in feats.items()},
                          'sex': {k: auc(v, (design.sex == 'M').to_numpy(int)) for k, v in feats.items()}})

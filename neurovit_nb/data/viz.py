@@ -24,7 +24,7 @@ __all__ = ['as_volume', 'plot_ortho', 'slice_image', 'SliceBrowser', 'slice_brow
            'registration_mosaic', 'qc_items', 'QCPager', 'qc_pager']
 
 # %% ../../nbs/07_data.viz.ipynb #b276b2ae
-def as_volume(img, # a path, a `Volume`, a nibabel image, or a (X, Y, Z) / (1, X, Y, Z) array or tensor (1 mm voxels assumed)
+def as_volume(img, # a path, `Volume`, nibabel image, or (X, Y, Z) / (1, X, Y, Z) array/tensor (1 mm voxels assumed)
              ) -> Volume:
     "Turn any of the image forms used in the package into a RAS `Volume`."
     if isinstance(img, Volume): return img
@@ -127,8 +127,8 @@ class SliceBrowser(widgets.VBox):
         rows, cols = [a for a in range(3) if a != axis][::-1]  # the slice's vertical and horizontal axes
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         ax = fig.add_subplot()
-        ax.imshow(slice_image(vol.data, axis, self.index.value), cmap='gray', origin='lower', aspect=zooms[rows] / zooms[cols],
-                  vmin=vmin, vmax=vmax)
+        ax.imshow(slice_image(vol.data, axis, self.index.value), cmap='gray', origin='lower',
+                  aspect=zooms[rows] / zooms[cols], vmin=vmin, vmax=vmax)
         ax.set_title(f'{self.image.label}\n{self.plane.label} {self.index.value}/{self.index.max}', fontsize=8)
         ax.axis('off')
         fig.tight_layout()
@@ -159,7 +159,7 @@ def slice_browser(df:pd.DataFrame, # cohort table (e.g. from `load_cohort`) with
 
 # %% ../../nbs/07_data.viz.ipynb #d91c8b40
 def _class_names(df:pd.DataFrame, label_col:str|None) -> tuple[pd.Series, str]:
-    "Each row's class as text ('n/a' when missing) and the name of what it is; a task table from `apply_task` shows its class names."
+    "Each row's class as text ('n/a' when missing) and what it is; a task table (`apply_task`) shows its class names."
     if label_col is None:
         classes = df.attrs.get('classes')
         if 'label' in df.columns and classes:
@@ -191,7 +191,8 @@ def cohort_summary(df:pd.DataFrame, # cohort table: one row per image, with `sub
     classes = sorted(labels.unique())
     if split_col in df.columns:
         counts = pd.crosstab(labels, df[split_col])
-        for split in [s for s in ('train', 'val', 'test', 'external') if s in counts.columns] + [s for s in counts.columns if s not in ('train', 'val', 'test', 'external')]:
+        known = ('train', 'val', 'test', 'external')
+        for split in [s for s in known if s in counts.columns] + [s for s in counts.columns if s not in known]:
             fig.add_trace(
                 go.Bar(x=classes, y=counts.loc[classes, split].tolist(), name=str(split), legendgroup='split'), 1, 1
             )
@@ -236,7 +237,7 @@ def _qc_title(name:str|None, qc:dict|None) -> str:
     return ' | '.join(x for x in (name, scores) if x)
 
 # %% ../../nbs/07_data.viz.ipynb #955d92ab
-def plot_registration(img, # a registered image: path, `Volume`, nibabel image (anything `as_volume` takes, with its MNI affine)
+def plot_registration(img, # a registered image (anything `as_volume` takes, with its MNI affine)
                       qc:dict|None=None, # QC scores to show in the title (e.g. `Registration.qc` or a build report row)
                       title:str|None=None, # name shown before the scores
                       spacing:float=2.0, # template grid (mm) the image is drawn on
@@ -254,14 +255,14 @@ def plot_registration(img, # a registered image: path, `Volume`, nibabel image (
     return d
 
 # %% ../../nbs/07_data.viz.ipynb #8b2e2415
-def registration_mosaic(items:list, # dicts with 'name', 'image' (anything `as_volume` takes, or a callable returning it), optional 'qc', 'flag'
+def registration_mosaic(items:list, # dicts: 'name', 'image' (for `as_volume`, or a callable giving it), 'qc', 'flag'
                         ncols:int=3, # images per row
                         spacing:float=2.0, # template grid (mm)
                         z_mm:float=12., # axial slice (MNI z)
                         x_mm:float=-4., # sagittal slice (MNI x)
                         dpi:int=50, # figure resolution
-                       ) -> Figure: # a matplotlib figure: for each image an axial and a sagittal slice with the template's outline
-    "A cohort mosaic: axial and sagittal slices of each registered image with the template brain's outline; flagged titles in red."
+                       ) -> Figure: # for each image an axial and a sagittal slice with the template's outline
+    "A cohort mosaic: axial and sagittal slices of each registered image with the template's outline; flagged in red."
     if not items: raise ValueError('registration_mosaic: no images given')
     t, bm = mni_template(spacing)
     k, i = np.round(np.linalg.inv(t.affine) @ [x_mm, 0, z_mm, 1]).astype(int)[[2, 0]]
@@ -274,8 +275,8 @@ def registration_mosaic(items:list, # dicts with 'name', 'image' (anything `as_v
             ax = fig.add_subplot(nrows, 2 * ncols, 2 * n + a + 1)
             ax.imshow(sl.T, origin='lower', cmap='gray', vmin=0, vmax=float(np.percentile(x[bm], 99)) or 1)
             ax.contour(m.T.astype(float), [0.5], colors='r', linewidths=0.6); ax.set_axis_off()
-        fig.axes[-2].set_title(_qc_title(it.get('name'), {k_: v for k_, v in (it.get('qc') or {}).items() if k_ == 'ncc'}), fontsize=8,
-                               color='r' if it.get('flag') else 'k')
+        ncc = {k_: v for k_, v in (it.get('qc') or {}).items() if k_ == 'ncc'}
+        fig.axes[-2].set_title(_qc_title(it.get('name'), ncc), fontsize=8, color='r' if it.get('flag') else 'k')
     fig.subplots_adjust(0.01, 0.01, 0.99, 0.9, 0.02, 0.25)
     return fig
 
@@ -284,7 +285,7 @@ def qc_items(report:pd.DataFrame, # a `VolumeCache.build` report
              cache, # the `VolumeCache` it came from
              n:int=12, # at most this many images: the flagged ones first, then the first registered ones
             ) -> list[dict]: # name, image (loaded when first drawn), qc, flag
-    "The images of a build to look at: registrations that failed QC (registered again to show them) or were outliers, then others."
+    "The images of a build to look at: failed registrations (registered again to show them), outliers, then others."
     reg = report[(report.qc_flag != '') | report.registered]
     rows = pd.concat([reg[reg.qc_flag != ''], reg[reg.qc_flag == '']]).head(n)
     def _loader(r):
@@ -303,8 +304,9 @@ class QCPager(widgets.VBox):
                 ):
         if not items: raise ValueError('qc_pager: no images given')
         self.items, self.spacing, self.dpi = list(items), spacing, dpi
-        self.pick = widgets.Dropdown(options=[(f'{n}: {it.get("name")}' + (f' [{it["flag"]}]' if it.get('flag') else ''), n)
-                                              for n, it in enumerate(self.items)], value=0, description='image')
+        label = lambda n, it: f'{n}: {it.get("name")}' + (f' [{it["flag"]}]' if it.get('flag') else '')
+        self.pick = widgets.Dropdown(options=[(label(n, it), n) for n, it in enumerate(self.items)], value=0,
+                                     description='image')
         self.prev, self.next = widgets.Button(description='previous'), widgets.Button(description='next')
         self.view = widgets.Image(format='png')
         self.prev.on_click(lambda _: self.go(-1)); self.next.on_click(lambda _: self.go(1))

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/40_interpret.attention.ipynb #14213d8e
 from __future__ import annotations
-import math, warnings
+import warnings
 from typing import NamedTuple
 from pathlib import Path
 import numpy as np
@@ -12,139 +12,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 import nibabel as nib
-from ..data.preprocess import resample_to_source
+from ..data.prepare import resample_to_source
 from ..models.layers import Attention
 from ..models.vit3d import record_attention
+from .token_maps import (POOLS, fuse_heads, cls_attention, rollout_matrix, attention_rollout,
+                                             gradient_relevance, tokens_to_volume)
 
 # %% auto #0
-__all__ = ['POOLS', 'CAPTUM_METHODS', 'METHODS', 'SIGNS', 'fuse_heads', 'cls_attention', 'rollout_matrix', 'attention_rollout',
-           'gradient_relevance', 'tokens_to_volume', 'is_vit', 'available_methods', 'Attribution', 'attribute',
-           'attribution_map', 'gradcam_map', 'readout_tokens', 'readout_map', 'captum_map', 'method_fit', 'as_image',
-           'map_to_image_space', 'as_batch', 'explain_volume', 'group_average']
-
-# %% ../../nbs/40_interpret.attention.ipynb #8b3c63b8
-POOLS = ('token', 'avg')
-
-def _check_attentions(attns):
-    "Check a list of `(B, heads, T, T)` attention tensors, naming the first bad one."
-    if isinstance(attns, Tensor): attns = [attns]
-    if not len(attns): raise ValueError('attentions: empty list (did the forward pass run inside `record_attention`?)')
-    for i, a in enumerate(attns):
-        if a.ndim != 4 or a.shape[-1] != a.shape[-2]:
-            raise ValueError(f'attentions[{i}]: expected shape (B, heads, T, T), got {tuple(a.shape)}')
-        if a.shape != attns[0].shape:
-            raise ValueError(
-                f'attentions[{i}]: shape {tuple(a.shape)} differs from attentions[0] {tuple(attns[0].shape)}'
-            )
-    return list(attns)
-
-def fuse_heads(attn:Tensor, # one block's attention, (B, heads, T, T)
-               fusion:str|int='mean', # 'mean', 'max' or 'min' over heads, or the index of one head
-              ) -> Tensor: # (B, T, T)
-    "Combine the heads of one block's attention into one `(B, T, T)` matrix."
-    if isinstance(fusion, int) and not isinstance(fusion, bool):
-        if not -attn.shape[1] <= fusion < attn.shape[1]:
-            raise ValueError(f'fusion: head {fusion} out of range for {attn.shape[1]} heads')
-        return attn[:, fusion]
-    if fusion == 'mean': return attn.mean(1)
-    if fusion == 'max': return attn.amax(1)
-    if fusion == 'min': return attn.amin(1)
-    raise ValueError(f"fusion: {fusion!r} is not 'mean', 'max', 'min' or a head index")
-
-def _pooled_row(m:Tensor, num_prefix_tokens:int, pool:str) -> Tensor:
-    "The row of a token-mixing matrix `m` (B, T, T) that the classifier reads, over the patch columns: (B, N)."
-    p = num_prefix_tokens
-    if pool not in POOLS: raise ValueError(f'pool: {pool!r} is not one of {POOLS}')
-    if pool == 'token':
-        if p < 1: raise ValueError("pool: 'token' needs a class token (num_prefix_tokens >= 1); use pool='avg'")
-        return m[:, 0, p:]
-    return m[:, p:, p:].mean(1)  # mean over patch rows: what mean pooling reads
-
-# %% ../../nbs/40_interpret.attention.ipynb #0e9c85aa
-def cls_attention(attns:list[Tensor], # per-block attention, each (B, heads, T, T)
-                  layer:int=-1, # which block
-                  fusion:str|int='mean', # head fusion ('mean', 'max', 'min') or one head's index
-                  num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
-                  # the model's pooling: 'token' reads the class-token row, 'avg' the mean over patch rows
-                  pool:str='token',
-                 ) -> Tensor: # (B, N) over patch tokens
-    "One block's attention from the pooled query to every patch token."
-    attns = _check_attentions(attns)
-    return _pooled_row(fuse_heads(attns[layer], fusion), num_prefix_tokens, pool)
-
-# %% ../../nbs/40_interpret.attention.ipynb #9765f1ce
-def _discard_lowest(a:Tensor, discard_ratio:float, num_prefix_tokens:int) -> Tensor:
-    "Zero the `discard_ratio` smallest entries of each row of `a` (B, T, T), sparing the diagonal and prefix columns."
-    T = a.shape[-1]
-    k = int(discard_ratio * (T - num_prefix_tokens - 1))  # entries a row may lose
-    if k <= 0: return a
-    spared = torch.eye(T, dtype=torch.bool, device=a.device)
-    spared[:, :num_prefix_tokens] = True
-    lowest = a.masked_fill(spared, math.inf).topk(k, dim=-1, largest=False).indices  # (B, T, k)
-    return a.scatter(-1, lowest, 0.)
-
-def rollout_matrix(attns:list[Tensor], # per-block attention, each (B, heads, T, T)
-                   fusion:str|int='mean', # head fusion: 'mean', 'max', 'min' or one head's index
-                   # share of each row's smallest weights to zero (diagonal and prefix columns spared)
-                   discard_ratio:float=0.,
-                   num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
-                  ) -> Tensor: # (B, T, T), rows sum to one
-    "Attention rolled out through all blocks: the product of the residual-corrected, row-normalised attention."
-    attns = _check_attentions(attns)
-    if not 0 <= discard_ratio < 1: raise ValueError(f'discard_ratio: must be in [0, 1), got {discard_ratio}')
-    B, _, T, _ = attns[0].shape
-    eye = torch.eye(T, device=attns[0].device, dtype=torch.float32)
-    rollout = eye.expand(B, T, T)
-    for a in attns:
-        a = _discard_lowest(fuse_heads(a.detach().float(), fusion), discard_ratio, num_prefix_tokens)
-        a = a + eye  # the residual connection
-        a = a / a.sum(-1, keepdim=True)
-        rollout = a @ rollout  # (B, T, T)
-    return rollout
-
-def attention_rollout(attns:list[Tensor], # per-block attention, each (B, heads, T, T)
-                      fusion:str|int='mean', # head fusion: 'mean', 'max', 'min' or one head's index
-                      discard_ratio:float=0., # share of each row's smallest weights to zero
-                      num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
-                      pool:str='token', # 'token' reads the class-token row, 'avg' the mean over patch rows
-                     ) -> Tensor: # (B, N) over patch tokens
-    "Attention rollout from the pooled query to every patch token."
-    return _pooled_row(rollout_matrix(attns, fusion, discard_ratio, num_prefix_tokens), num_prefix_tokens, pool)
-
-# %% ../../nbs/40_interpret.attention.ipynb #adfd087f
-def gradient_relevance(attns:list[Tensor], # per-block attention, each (B, heads, T, T)
-                       grads:list[Tensor], # gradient of the class score with respect to each attention, same shapes
-                       num_prefix_tokens:int=1, # class (and other prefix) tokens before the patch tokens
-                       pool:str='token', # 'token' reads the class-token row, 'avg' the mean over patch rows
-                      ) -> Tensor: # (B, N) over patch tokens, non-negative
-    "Gradient-weighted attention relevance of every patch token for one class."
-    attns, grads = _check_attentions(attns), list(grads)
-    if len(grads) != len(attns) or any(g is None or g.shape != a.shape for a, g in zip(attns, grads)):
-        raise ValueError(
-            'grads: need one gradient per attention map, with the same shape (was the attention recorded with keep_grad=True and the score backpropagated?)'
-        )
-    B, _, T, _ = attns[0].shape
-    eye = torch.eye(T, device=attns[0].device, dtype=torch.float32)
-    relevance = eye.expand(B, T, T)
-    for a, g in zip(attns, grads):
-        weighted = (g.detach().float() * a.detach().float()).clamp(min=0).mean(1)  # (B, T, T)
-        relevance = relevance + weighted @ relevance
-    return _pooled_row(relevance - eye, num_prefix_tokens, pool)
-
-# %% ../../nbs/40_interpret.attention.ipynb #f37848cb
-def tokens_to_volume(tokens:Tensor, # (B, N) token map over the patch tokens
-                     grid_size:tuple[int, int, int], # patches per axis (the model's `grid_size`)
-                     img_size:tuple[int, int, int], # the input's spatial size (D, H, W)
-                    ) -> Tensor: # (B, D, H, W)
-    "Reshape a token map to the patch grid and upsample it trilinearly to the input size."
-    grid_size, img_size = tuple(grid_size), tuple(img_size)
-    if tokens.ndim != 2 or tokens.shape[1] != math.prod(grid_size):
-        raise ValueError(
-            f'tokens: expected (B, {math.prod(grid_size)}) for grid {grid_size}, got {tuple(tokens.shape)}'
-        )
-    grid = tokens.detach().float().reshape(tokens.shape[0], 1, *grid_size)  # (B, 1, gd, gh, gw)
-    vol = F.interpolate(grid, size=img_size, mode='trilinear', align_corners=False)  # (B, 1, D, H, W)
-    return vol[:, 0].clamp(min=0)  # interpolation of non-negative values stays non-negative; clamp rounding
+__all__ = ['CAPTUM_METHODS', 'METHODS', 'SIGNS', 'is_vit', 'available_methods', 'Attribution', 'attribute', 'attribution_map',
+           'gradcam_map', 'readout_tokens', 'readout_map', 'captum_map', 'method_fit', 'as_image', 'map_to_image_space',
+           'as_batch', 'explain_volume', 'group_average']
 
 # %% ../../nbs/40_interpret.attention.ipynb #ebb09356
 CAPTUM_METHODS = ('gradxinput', 'ig', 'smoothgrad', 'occlusion')
@@ -189,7 +66,8 @@ def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer) -> tuple
     "Token maps (B, N) of a ViT for the attention methods, and the logits (B, classes) of the same forward pass."
     if not is_vit(model):
         raise ValueError(
-            f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none (use method='gradcam')"
+            f"method={method!r} needs a ViT with attention blocks; {type(model).__name__} has none "
+            "(use method='gradcam')"
         )
     prefix, pool = int(getattr(model, 'num_prefix_tokens', 0)), _pool_of(model)
     if method == 'relevance':
@@ -208,7 +86,7 @@ def _vit_map(model, x, method, class_idx, fusion, discard_ratio, layer) -> tuple
 
 def available_methods(model:nn.Module, # a model from `neurovit_nb.models`
                      ) -> tuple[str, ...]:
-    "The methods that apply to a model: attention and readout maps for ViTs, Grad-CAM for CNNs, Captum's for every model."
+    "The methods that apply to a model: attention and readout maps for ViTs, Grad-CAM for CNNs, Captum's for all."
     out = ()
     if is_vit(model):
         # relevance needs attention maps kept in the graph, which only the package's own attention layers allow
@@ -306,7 +184,7 @@ def readout_tokens(tokens:Tensor, # the final, normalised patch tokens (B, N, E)
                    weight:Tensor, # the linear head's weight: (C, N*E) for a flat readout, (C, E) for mean pooling
                    cls:Tensor, # the class explained, per sample (B,)
                   ) -> Tensor: # (B, N), signed: each token's part of the class's logit margin
-    "Each patch token's part of the explained class's logit against the mean logit: the token times its readout weights."
+    "Each patch token's part of the class's logit against the mean logit: the token times its readout weights."
     B, N, E = tokens.shape
     C = weight.shape[0]
     if weight.shape[1] == N * E: W = weight.reshape(C, N, E)  # flat: weights per position
@@ -338,7 +216,8 @@ def _readout(model, x, class_idx, propagate) -> tuple[Tensor, Tensor]:
     "Readout maps (B, N) of a ViT whose head reads the patch tokens, and the logits of the same forward pass."
     if not _reads_patches(model):
         raise ValueError(
-            f"method='readout' needs a ViT whose linear head reads the patch tokens (global_pool 'flat' or 'avg'); {type(model).__name__} has none (use 'relevance' or a Captum method)"
+            "method='readout' needs a ViT whose linear head reads the patch tokens (global_pool 'flat' or 'avg'); "
+            f"{type(model).__name__} has none (use 'relevance' or a Captum method)"
         )
     p = int(getattr(model, 'num_prefix_tokens', 0))
     with torch.no_grad(), record_attention(model) as attns:
@@ -351,7 +230,7 @@ def _readout(model, x, class_idx, propagate) -> tuple[Tensor, Tensor]:
 SIGNS = {'gradxinput': 'abs', 'ig': 'abs', 'smoothgrad': 'abs', 'occlusion': 'positive'}
 
 def _margin(model:nn.Module):
-    "The model's logits less their mean: what the softmax reads, so each class's score is its evidence against the others."
+    "The model's logits less their mean: what the softmax reads, each class's evidence against the others."
     def f(x):
         z = model(x)
         return z - z.mean(1, keepdim=True)
@@ -391,8 +270,9 @@ def captum_map(model:nn.Module, # any classifier of volumes
         else:
             if window < 2 or window > min(x.shape[2:]):
                 raise ValueError(f'window: must be in [2, {min(x.shape[2:])}] voxels, got {window}')
-            a = attr.Occlusion(f).attribute(x, sliding_window_shapes=(C, window, window, window), strides=(C,) + (window // 2,) * 3,
-                                            baselines=0., target=cls, perturbations_per_eval=16)
+            a = attr.Occlusion(f).attribute(x, sliding_window_shapes=(C, window, window, window),
+                                            strides=(C,) + (window // 2,) * 3, baselines=0., target=cls,
+                                            perturbations_per_eval=16)
     model.zero_grad(set_to_none=True)  # leave no gradients on the weights
     a = a.detach().float().sum(1)  # (B, D, H, W)
     return a.abs() if sign == 'abs' else a.clamp(min=0)
@@ -406,10 +286,11 @@ def method_fit(model:nn.Module, # a model from `neurovit_nb.models`
     if method not in ('cls', 'rollout', 'relevance') or not is_vit(model): return None
     name, pool = type(model).__name__, getattr(getattr(model, 'cfg', None), 'global_pool', None)
     if pool == 'flat':
-        return (f"{name} has a flat readout (a weight per patch position, no class token): {method!r} weighs every position "
-                f"the same, which its head does not; use 'readout' or a gradient method")
+        return (f"{name} has a flat readout (a weight per patch position, no class token): {method!r} weighs every "
+                "position the same, which its head does not; use 'readout' or a gradient method")
     if method == 'cls' and not getattr(model, 'num_prefix_tokens', 0):
-        return f"{name} has no class token: 'cls' shows one block's mean attention, not what the head reads; use 'rollout' or 'readout'"
+        return (f"{name} has no class token: 'cls' shows one block's mean attention, not what the head reads; "
+                "use 'rollout' or 'readout'")
     return None
 
 # %% ../../nbs/40_interpret.attention.ipynb #2c24a1bd

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from ..core import get_logger, save_json
 from ..data.io import save_nifti, load_nifti
-from ..data.preprocess import preprocess_volume
-from .attention import METHODS, as_batch, attribute, available_methods, map_to_image_space, method_fit
+from ..data.prepare import preprocess_volume
+from .attention import (METHODS, as_batch, attribute, available_methods, map_to_image_space,
+                                             method_fit)
 from .viz import brain_mask, display_map, plot_map, save_figure, save_html_viewer
 from .score import default_method
 
@@ -34,7 +35,8 @@ def find_image(run, # a loaded run (its `splits` table lists the images)
         if len(hit): break
     if hit.empty:
         raise ValueError(
-            f'image: {key!r} is neither a file nor a subject of the run (subjects look like {", ".join(ids.drop_duplicates().head(3))})'
+            f'image: {key!r} is neither a file nor a subject of the run '
+            f'(subjects look like {", ".join(ids.drop_duplicates().head(3))})'
         )
     if len(hit) > 1:
         get_logger('neurovit_nb.interpret').info(

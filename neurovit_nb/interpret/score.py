@@ -4,87 +4,41 @@
 
 # %% ../../nbs/42_interpret.score.ipynb #4c853f11
 from __future__ import annotations
-import copy, time
+import time
 from pathlib import Path
 from typing import Callable
 import numpy as np
 import pandas as pd
 import torch
 import nibabel as nib
-from scipy import ndimage
-from scipy.stats import spearmanr
-from sklearn.metrics import roc_auc_score
 from ..core import get_logger
-from .attention import METHODS, as_batch, attribute, available_methods, group_average, map_to_image_space, tokens_to_volume, is_vit
+from .attention import (METHODS, as_batch, attribute, available_methods, group_average,
+                                             map_to_image_space, is_vit)
+from .map_metrics import (FRACTIONS, RHO_MAX, score_map, random_map, dilate_mm, top_share,
+                                               enrichment, deletion_curves, curve_area, randomize_weights,
+                                               rank_correlation, _as_array)
 
 # %% auto #0
-__all__ = ['Prepare', 'FRACTIONS', 'RHO_MAX', 'DEFAULT_METHODS', 'FALLBACK_METHOD', 'score_map', 'random_map', 'subject_maps',
-           'score_subjects', 'summarize_scores', 'group_map', 'groundtruth_mask_path', 'run_subjects', 'run_prepare',
-           'score_run', 'dilate_mm', 'top_share', 'enrichment', 'deletion_curves', 'curve_area', 'randomize_weights',
-           'rank_correlation', 'faithfulness_subjects', 'summarize_faithfulness', 'choose_default', 'model_family',
-           'default_method', 'group_difference', 'common_brain']
-
-# %% ../../nbs/42_interpret.score.ipynb #74f7fb8e
-def _as_array(a) -> np.ndarray:
-    "Data of a NIfTI image, a path or an array, as float array."
-    if isinstance(a, (str, Path)): a = nib.load(a)
-    if hasattr(a, 'dataobj'): return np.asarray(a.dataobj, dtype=np.float32)
-    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
-
-def score_map(attribution, # the map: array, tensor, NIfTI image or path
-              mask, # ground-truth effect mask on the same grid (non-zero inside)
-              brain=None, # voxels to score over (non-zero = brain); None: every voxel
-              dilate:int=1, # pointing game tolerance: voxels the mask is dilated by
-              n_voxels:int=20000, # voxels sampled for the AUC (half inside the mask, half outside, at most)
-              seed:int=0, # sampling seed
-             ) -> dict: # mass_in_mask, pointing_hit, auc, mask_share
-    "Score one attribution map against a ground-truth mask."
-    amap, m = _as_array(attribution).astype(np.float64), _as_array(mask) > 0
-    if amap.shape != m.shape:
-        raise ValueError(
-            f'mask: shape {m.shape} differs from the map {amap.shape}; resample the map to the mask grid first'
-        )
-    within = np.ones_like(m) if brain is None else _as_array(brain) != 0
-    if within.shape != m.shape: raise ValueError(f'brain: shape {within.shape} differs from the map {amap.shape}')
-    if not np.isfinite(amap[within]).all(): raise ValueError('attribution: the map has non-finite values')
-    if (amap[within] < 0).any(): raise ValueError('attribution: the scores assume a non-negative map')
-    inside, outside = m & within, ~m & within
-    if not inside.any():
-        raise ValueError('mask: no mask voxel inside the scored region (an empty mask cannot be scored)')
-    if not outside.any(): raise ValueError('mask: covers every scored voxel, nothing to compare against')
-    total = amap[within].sum()
-    mass = float(amap[inside].sum() / total) if total > 0 else float('nan')
-    scored = np.where(within, amap, -np.inf)
-    peak = np.unravel_index(np.argmax(scored), amap.shape)
-    hit = bool(ndimage.binary_dilation(m, iterations=dilate)[peak] if dilate > 0 else m[peak])
-    rng = np.random.default_rng(seed)
-    take = lambda idx: idx if len(idx) <= n_voxels // 2 else rng.choice(idx, n_voxels // 2, replace=False)
-    pos, neg = take(np.flatnonzero(inside)), take(np.flatnonzero(outside))
-    auc = float(roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], amap.ravel()[np.r_[pos, neg]]))
-    return dict(mass_in_mask=mass, pointing_hit=hit, auc=auc, mask_share=float(inside.sum() / within.sum()))
-
-# %% ../../nbs/42_interpret.score.ipynb #de9854d7
-def random_map(img_size:tuple[int, int, int], # input size (D, H, W)
-               grid_size:tuple[int, int, int], # patch grid (the ViT's `grid_size`)
-               seed:int=0, # random seed (one per subject keeps the baseline reproducible)
-              ) -> torch.Tensor: # (D, H, W) in [0, 1]
-    "A random token map upsampled to the input: the chance-level baseline at patch resolution."
-    g = torch.Generator().manual_seed(seed)
-    return tokens_to_volume(torch.rand(1, int(np.prod(grid_size)), generator=g), grid_size, img_size)[0]
+__all__ = ['Prepare', 'DEFAULT_METHODS', 'FALLBACK_METHOD', 'subject_maps', 'score_subjects', 'summarize_scores', 'group_map',
+           'groundtruth_mask_path', 'run_subjects', 'run_prepare', 'score_run', 'faithfulness_subjects',
+           'summarize_faithfulness', 'choose_default', 'model_family', 'default_method', 'group_difference',
+           'common_brain']
 
 # %% ../../nbs/42_interpret.score.ipynb #d0b2824a
-Prepare = Callable[[str], tuple]  # image path -> (input (C, D, H, W), voxel-to-world affine)
+# image path -> (input (C, D, H, W), voxel-to-world affine) or (input, affine, world_to_template of a registered image)
+Prepare = Callable[[str], tuple]
 
 def _grid_of(model, img_size, patch:int=8):
     "The model's patch grid, or a grid of `patch`-voxel cells for models without one (CNNs)."
     return tuple(getattr(model, 'grid_size', None) or tuple(max(1, s // patch) for s in img_size))
 
 def _subject_inputs(model, subjects, prepare):
-    "Yield `(index, row, batch, affine, label)` per subject: each image read and preprocessed once."
+    "Yield `(index, row, batch, affine, world_to_template, label)` per subject: each image read and preprocessed once."
     for i, row in subjects.iterrows():
-        x, affine = prepare(str(row['path']))
+        x, affine, *w2t = prepare(str(row['path']))
         label = int(row['label']) if 'label' in row and pd.notna(row['label']) else None
-        yield i, row, as_batch(x, model), affine, label  # batch: (1, C, D, H, W)
+        # batch: (1, C, D, H, W); world_to_template: None for an image that was not registered
+        yield i, row, as_batch(x, model), affine, (w2t[0] if w2t else None), label
 
 def _method_volume(model, xb, method, label, index, **kwargs) -> tuple[torch.Tensor, torch.Tensor|None]:
     "One method's map (D, H, W) on the model grid and the logits of the pass that made it ('random': no pass, None)."
@@ -109,9 +63,10 @@ def subject_maps(model:torch.nn.Module, # trained model
                  **kwargs, # passed to `attribute`
                 ):
     "Yield `(row, probabilities, map in the image's space)` for every subject, with one forward pass per image."
-    for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
+    for i, row, xb, affine, w2t, label in _subject_inputs(model, subjects, prepare):
         vol, logits = _method_volume(model, xb, method, label, i, **kwargs)
-        yield row, _probabilities(model, xb, logits), map_to_image_space(vol, affine, str(row['path']))
+        img = map_to_image_space(vol, affine, str(row['path']), world_to_template=w2t)
+        yield row, _probabilities(model, xb, logits), img
 
 def score_subjects(model:torch.nn.Module, # trained model
                    subjects:pd.DataFrame, # one row per image: `path`, `mask`, optional `subject`, `session`, `label`
@@ -134,20 +89,14 @@ def score_subjects(model:torch.nn.Module, # trained model
     subjects, rows = subjects[~empty], []
     # subject by subject: each image is read and preprocessed once; each method runs the model once and the
     # prediction comes from the first of those passes (from a pass of its own only when no method needs one)
-    for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
+    for i, row, xb, affine, w2t, label in _subject_inputs(model, subjects, prepare):
         image, mask = nib.load(str(row['path'])), _as_array(row['mask'])
         brain, scored, logits = np.asarray(image.dataobj), [], None
         for method in methods:
             vol, lg = _method_volume(model, xb, method, label, i, **kwargs)
             logits = lg if logits is None else logits
-            scored.append(
-                (
-                    method,
-                    score_map(
-                        map_to_image_space(vol, affine, image), mask, brain=brain, dilate=dilate, n_voxels=n_voxels
-                    ),
-                )
-            )
+            img = map_to_image_space(vol, affine, image, world_to_template=w2t)
+            scored.append((method, score_map(img, mask, brain=brain, dilate=dilate, n_voxels=n_voxels)))
         prob = _probabilities(model, xb, logits)
         for method, s in scored:
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), session=row.get('session', ''),
@@ -195,7 +144,8 @@ def group_map(model:torch.nn.Module, # trained model
         raise ValueError("subjects: needs a 'label' column to select correctly classified subjects")
     maps = [
         img
-        for row, prob, img in subject_maps(model, subjects, prepare, method, **kwargs)
+        # maps stay in the model's world (the template's, for registered images), where the group is averaged
+        for row, prob, img in subject_maps(model, subjects, lambda p: prepare(p)[:2], method, **kwargs)
         if prob.argmax() == int(row['label'])
     ]
     if not maps: raise ValueError(f'group_map: none of the {len(subjects)} subjects is classified correctly')
@@ -243,10 +193,13 @@ def run_subjects(run, # a loaded run (`neurovit_nb.rundir.load_run`)
 
 def run_prepare(run, # a loaded run
                ) -> Prepare:
-    "The run's preprocessing, as an image path -> (input, affine) function."
+    "The run's preprocessing, as an image path -> (input, affine, world_to_template) function."
     from neurovit_nb.data.io import load_nifti
-    from neurovit_nb.data.preprocess import preprocess_volume
-    return lambda path: preprocess_volume(load_nifti(path), run.prep)
+    from neurovit_nb.data.prepare import preprocess_volume
+    def prepare(path):
+        x, affine, info = preprocess_volume(load_nifti(path), run.prep, with_info=True)
+        return x, affine, info.get('world_to_template')  # None unless the image was registered
+    return prepare
 
 def score_run(run, # a run directory or a loaded run
               methods:tuple|None=None, # methods; None: those that apply to the model, plus 'random'
@@ -266,110 +219,6 @@ def score_run(run, # a run directory or a loaded run
     )
     return summarize_scores(scores) if summary else scores
 
-# %% ../../nbs/42_interpret.score.ipynb #608efa4a
-def dilate_mm(mask:np.ndarray, # boolean mask (non-zero inside)
-              affine:np.ndarray, # its voxel-to-world affine (gives the voxel sizes)
-              mm:float=6., # distance to grow by, in millimetres
-             ) -> np.ndarray: # boolean mask
-    "A mask grown by `mm` millimetres (Euclidean distance with the voxel sizes of `affine`)."
-    m = np.asarray(mask) != 0
-    if not m.any() or mm <= 0: return m
-    zooms = np.sqrt((np.asarray(affine, float)[:3, :3] ** 2).sum(0))
-    return ndimage.distance_transform_edt(~m, sampling=zooms) <= mm
-
-def top_share(attribution, # the map (array, tensor, NIfTI image or path)
-              region:np.ndarray, # boolean region on the same grid
-              brain:np.ndarray, # boolean brain on the same grid
-              top:float=.1, # the share of brain voxels that counts as the map's top
-             ) -> float: # share of the top voxels inside the region
-    "Share of a map's top `top` brain voxels that lies in `region`; voxels tied at the cut count pro rata."
-    v, r = _as_array(attribution)[brain].astype(np.float64), np.asarray(region)[brain]
-    if not len(v): raise ValueError('brain: empty, nothing to rank')
-    k = max(1, int(round(top * len(v))))
-    cut = np.partition(v, len(v) - k)[len(v) - k]  # the k-th largest value
-    above, tied = v > cut, v == cut
-    return float((r[above].sum() + (k - above.sum()) * r[tied].mean()) / k)
-
-def enrichment(attribution, # the map on the mask's grid (array, tensor, NIfTI image or path)
-               mask, # ground-truth effect mask (array, NIfTI or path)
-               brain, # brain (non-zero inside) on the same grid: array, NIfTI or path
-               affine:np.ndarray, # the grid's affine (for millimetres)
-               dilate:float=6., # grow the mask by this many millimetres
-               top:float=.1, # the map's top share of brain voxels
-              ) -> dict: # top_share, chance, enrichment
-    "How much more of a map's top 10% lies on the (grown) effect regions than chance would put there."
-    within = _as_array(brain) != 0
-    region = dilate_mm(_as_array(mask) != 0, affine, dilate) & within
-    if region.shape != within.shape:
-        raise ValueError(f'mask: shape {region.shape} differs from the brain {within.shape}')
-    if not region.any(): raise ValueError('mask: no effect voxel inside the brain (an empty mask cannot be scored)')
-    share, chance = top_share(attribution, region, within, top), float(region[within].mean())
-    return dict(top_share=share, chance=chance, enrichment=share / chance)
-
-# %% ../../nbs/42_interpret.score.ipynb #a36e73c9
-FRACTIONS = (0., .01, .02, .05, .1, .2, .3, .5)
-
-def deletion_curves(model:torch.nn.Module, # the classifier
-                    x:torch.Tensor, # one input (1, C, D, H, W); background (outside the brain) is 0
-                    attribution:torch.Tensor, # the map on the input's grid (D, H, W)
-                    cls:int, # the class whose probability is followed
-                    fractions:tuple=FRACTIONS, # shares of the brain's voxels deleted (or inserted)
-                    seed:int=0, # tie-breaking seed
-                   ) -> dict: # 'deletion' and 'insertion': probabilities, one per fraction
-    "The model's probability for `cls` as the map's top voxels are deleted from the input, and as they are inserted."
-    if x.ndim != 5 or len(x) != 1: raise ValueError(f'x: expected one input (1, C, D, H, W), got {tuple(x.shape)}')
-    amap = torch.as_tensor(attribution).detach().float().cpu().flatten()
-    if amap.numel() != x[0, 0].numel():
-        raise ValueError(f'attribution: {amap.numel()} voxels, the input has {x[0, 0].numel()}')
-    brain = (x[0] != 0).any(0).flatten().nonzero()[:, 0].cpu()
-    g = torch.Generator().manual_seed(seed)
-    shuffled = brain[torch.randperm(len(brain), generator=g)]  # random order first: ties stay random
-    order = shuffled[torch.argsort(amap[shuffled], descending=True, stable=True)].to(x.device)
-    flat, dels, ins = x.flatten(2), [], []
-    for f in fractions:
-        top = order[:int(round(f * len(order)))]
-        d = flat.clone(); d[..., top] = 0.; dels.append(d)
-        i = torch.zeros_like(flat); i[..., top] = flat[..., top]; ins.append(i)
-    batch = torch.cat(dels + ins).view(-1, *x.shape[1:])  # (2 * len(fractions), C, D, H, W)
-    was_training = model.training; model.eval()
-    try:
-        with torch.no_grad(): p = torch.cat([model(b).softmax(1)[:, cls] for b in batch.split(8)]).float().cpu().numpy()
-    finally: model.train(was_training)
-    return dict(deletion=p[:len(fractions)], insertion=p[len(fractions):])
-
-def curve_area(p:np.ndarray, # probabilities along the curve
-               fractions:tuple=FRACTIONS, # the fractions they were read at
-              ) -> float: # mean probability over the curve (trapezoid rule)
-    "Area under a deletion or insertion curve, as the mean probability over its fractions."
-    f = np.asarray(fractions, float)
-    return float(np.trapezoid(np.asarray(p, float), f) / (f[-1] - f[0]))
-
-# %% ../../nbs/42_interpret.score.ipynb #7ec81ccf
-RHO_MAX = .5 # a method's maps "change" with randomised weights when their mean rank correlation is below this
-
-def randomize_weights(model:torch.nn.Module, # a trained model
-                      seed:int=0, # seed of the new weights
-                     ) -> torch.nn.Module: # a copy in eval mode, every layer re-initialised
-    "A copy of a model whose layers are all drawn again from their initialisation (model randomisation test)."
-    m = copy.deepcopy(model)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for mod in m.modules():
-            if callable(getattr(mod, 'reset_parameters', None)): mod.reset_parameters()
-    return m.eval()
-
-def rank_correlation(a, # one map (array, tensor or NIfTI) on some grid
-                     b, # another map on the same grid
-                     brain:np.ndarray|None=None, # voxels to compare (non-zero inside); None: all
-                    ) -> float: # Spearman correlation over the brain
-    "Spearman rank correlation of two maps over the brain."
-    a, b = _as_array(a).ravel(), _as_array(b).ravel()
-    keep = np.ones_like(a, bool) if brain is None else _as_array(brain).ravel() != 0
-    if a.shape != b.shape or keep.shape != a.shape:
-        raise ValueError(f'maps: shapes differ ({a.shape}, {b.shape}, brain {keep.shape})')
-    if np.ptp(a[keep]) == 0 or np.ptp(b[keep]) == 0: return 0.  # a constant map ranks nothing
-    return float(spearmanr(a[keep], b[keep])[0])
-
 # %% ../../nbs/42_interpret.score.ipynb #54b86027
 def _specs(methods) -> list[tuple[str, str, dict]]:
     "Methods as (label, method, options): a name stands for itself with no options."
@@ -388,12 +237,12 @@ def faithfulness_subjects(model:torch.nn.Module, # trained model
                           fractions:tuple=FRACTIONS, # deletion and insertion steps
                           seed:int=0, # random maps, tie-breaking and randomised weights
                          ) -> pd.DataFrame: # one row per correctly classified subject and method (plus 'random')
-    "Enrichment, deletion, insertion and weight-randomisation scores of every method's map of every correctly classified subject."
+    "Enrichment, deletion, insertion and weight-randomisation scores of each method's map of each correct subject."
     if not {'path', 'mask', 'label'} <= set(subjects):
         raise ValueError("subjects: needs columns 'path', 'mask' and 'label'")
     specs = _specs(available_methods(model) if methods is None else methods)
     rand_model, rows, n_done = randomize_weights(model, seed), [], 0
-    for i, row, xb, affine, label in _subject_inputs(model, subjects, prepare):
+    for i, row, xb, affine, w2t, label in _subject_inputs(model, subjects, prepare):
         with torch.no_grad(): pred = int(model.eval()(xb).argmax(1)[0])
         if pred != label: continue
         image = nib.load(str(row['path']))
@@ -413,7 +262,7 @@ def faithfulness_subjects(model:torch.nn.Module, # trained model
             )
         for lab, vol, spec, secs in maps:
             curves = deletion_curves(model, xb, vol, label, fractions, seed=seed)
-            rho, img = float('nan'), map_to_image_space(vol, affine, image)
+            rho, img = float('nan'), map_to_image_space(vol, affine, image, world_to_template=w2t)
             extra = (
                 {}
                 if focal is None
@@ -425,13 +274,14 @@ def faithfulness_subjects(model:torch.nn.Module, # trained model
                 )
             rows.append(dict(subject=row.get('subject', Path(str(row['path'])).name), method=lab, seconds=secs,
                              **enrichment(img, mask, brain, image.affine, dilate, top), **extra,
-                             deletion=curve_area(curves['deletion'], fractions), insertion=curve_area(curves['insertion'], fractions), rand_rho=rho))
+                             deletion=curve_area(curves['deletion'], fractions),
+                             insertion=curve_area(curves['insertion'], fractions), rand_rho=rho))
         n_done += 1
     if not rows: raise ValueError('subjects: none is classified correctly, so no map can be scored')
     return pd.DataFrame(rows)
 
 # %% ../../nbs/42_interpret.score.ipynb #8c4b01d9
-def summarize_faithfulness(rows:pd.DataFrame, # from `faithfulness_subjects`, optionally with `cohort` and `model` columns
+def summarize_faithfulness(rows:pd.DataFrame, # from `faithfulness_subjects`, optionally with `cohort`, `model` columns
                            n_boot:int=1000, # bootstrap resamples
                            seed:int=0, # bootstrap seed
                           ) -> pd.DataFrame: # one row per (cohort, model,) method
@@ -470,7 +320,8 @@ def choose_default(table:pd.DataFrame, # from `summarize_faithfulness`, with `co
                    # the enrichment column to rank by ('enrichment_focal': on the focal effect regions)
                    by:str='enrichment',
                   ) -> dict: # family -> method label
-    "Per model family, the faithful method (falls faster than random, changes with random weights) ranked first by `by` on the tuning cohort."
+    # faithful: falls faster than random, changes with random weights
+    "Per model family, the faithful method ranked first by `by` on the tuning cohort."
     t = table[(table.cohort == tuning_cohort) & table.falls_faster & table.changes]
     if t.empty: raise ValueError(f'table: no method passes both checks on {tuning_cohort!r}')
     return {fam: str(g.sort_values(by, ascending=False).method.iloc[0]) for fam, g in t.groupby('model', sort=False)}

@@ -86,13 +86,13 @@ CMAP = 'autumn' # red (zero) to yellow (the peak), no black: every drawn voxel s
 
 @contextlib.contextmanager
 def _flat_maps_ok():
-    "Silence nilearn's warning that a threshold lies below a map's minimum: with thresholds relative to the map, a flat map is normal."
+    "Silence nilearn's warning of a threshold below a map's minimum (normal for a flat map, with relative thresholds)."
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Threshold given was', category=UserWarning)
         yield
 
 def _shown(map_img, bg, mask_img, percentile, threshold) -> MapDisplay:
-    "The `MapDisplay` of a figure: masked by `mask_img`, or by the background's brain when it is None, or not at all when False."
+    "The `MapDisplay` of a figure: masked by `mask_img`, by the background's brain (None), or not at all (False)."
     if mask_img is None and bg is not None: mask_img = brain_mask(bg)
     return display_map(map_img, None if mask_img is False else mask_img, percentile, threshold)
 
@@ -109,7 +109,7 @@ def plot_map(map_img, # attribution map (NIfTI image or path)
              cut_coords=None, # nilearn cut coordinates; None: through the map's peak inside the brain ('ortho')
              dpi:int=70, # figure resolution
             ) -> matplotlib.figure.Figure:
-    "Draw a map over a background with nilearn's `plot_stat_map`: masked to the brain, its top voxels, cut through its peak."
+    "Draw a map over a background with nilearn's `plot_stat_map`: masked to the brain, its top voxels, cut at its peak."
     from nilearn import plotting
     bg = as_image(bg_img)
     shown = _shown(map_img, bg, mask_img, percentile, threshold)  # checked before a figure exists
@@ -118,8 +118,9 @@ def plot_map(map_img, # attribution map (NIfTI image or path)
     fig = plt.figure(figsize=size, dpi=dpi, facecolor='black')
     top = 1 - 0.3 / size[1] if title else 1.  # room for the title above the slices, not over them
     with _flat_maps_ok():
-        plotting.plot_stat_map(shown.img, bg_img=bg, display_mode=display_mode, threshold=shown.threshold, cut_coords=cut_coords,
-                               figure=fig, axes=(0, 0, 1, top), cmap=CMAP, vmin=0, vmax=shown.vmax or 1.,
+        plotting.plot_stat_map(shown.img, bg_img=bg, display_mode=display_mode, threshold=shown.threshold,
+                               cut_coords=cut_coords, figure=fig, axes=(0, 0, 1, top), cmap=CMAP, vmin=0,
+                               vmax=shown.vmax or 1.,
                                symmetric_cbar=False, black_bg=True, draw_cross=False)
     if title: fig.suptitle(title, color='white', fontsize=11, y=1 - 0.05 / size[1], va='top')
     plt.close(fig)  # returned for display or saving; not left open in pyplot
@@ -173,8 +174,9 @@ def plot_map_rows(maps:dict, # row title -> map (NIfTI image or path), all in th
     h = 1 / len(maps)
     for k, (t, s) in enumerate(shown.items()):
         with _flat_maps_ok():
-            d = plotting.plot_stat_map(s.img, bg_img=bg, display_mode='ortho', threshold=s.threshold, cut_coords=cut, figure=fig,
-                                       axes=(0, 1 - (k + 1) * h, 1, h * 0.9), cmap=CMAP, vmin=0, vmax=s.vmax or 1., title=t,
+            d = plotting.plot_stat_map(s.img, bg_img=bg, display_mode='ortho', threshold=s.threshold, cut_coords=cut,
+                                       figure=fig, axes=(0, 1 - (k + 1) * h, 1, h * 0.9), cmap=CMAP, vmin=0,
+                                       vmax=s.vmax or 1., title=t,
                                        symmetric_cbar=False, black_bg=True, draw_cross=False)
         if regions is not None: d.add_contours(as_image(regions), levels=[0.5], colors='cyan', linewidths=1.)
     plt.close(fig)
@@ -202,8 +204,8 @@ def html_viewer(map_img, # attribution map (NIfTI image or path)
     bg = as_image(bg_img)
     shown = _shown(map_img, bg, mask_img, percentile, threshold)
     with _flat_maps_ok():
-        view = plotting.view_img(shown.img, bg_img=bg if bg is not None else False, threshold=shown.threshold, cut_coords=shown.peak,
-                                 cmap=CMAP, symmetric_cmap=False, vmin=0, vmax=shown.vmax or 1.,
+        view = plotting.view_img(shown.img, bg_img=bg if bg is not None else False, threshold=shown.threshold,
+                                 cut_coords=shown.peak, cmap=CMAP, symmetric_cmap=False, vmin=0, vmax=shown.vmax or 1.,
                                  black_bg=True)
     html = _ICON.sub('', view.get_standalone())
     if title:  # above the viewer, not in it: the viewer clips a long title to the width of one slice
@@ -235,7 +237,7 @@ def save_html_viewer(map_img, # attribution map (NIfTI image or path)
 _AXES = {'sagittal': 0, 'coronal': 1, 'axial': 2}
 
 def _slice_png(bg:np.ndarray, amap:np.ndarray, axis:int, index:int, percentile:float, title:str) -> bytes:
-    "One slice of a volume with its map over it, masked to the volume's brain (non-zero voxels) and thresholded at a percentile, as PNG bytes."
+    "PNG of one slice of a volume with its map over it, masked to the brain (non-zero), thresholded at a percentile."
     from matplotlib.figure import Figure
     take = lambda v: np.rot90(np.take(v, index, axis=axis))  # superior / anterior up
     fig = Figure(figsize=(3.6, 3.6), dpi=80, facecolor='black')

@@ -79,9 +79,8 @@ class LDMConfig(Config):
                 f'LDMConfig.attention_levels / num_head_channels: need one entry per level of channels={self.channels}'
             )
         if not any(self.attention_levels):
-            raise ConfigError(
-                'LDMConfig.attention_levels: at least one level needs attention, where the condition enters by cross-attention'
-            )
+            raise ConfigError('LDMConfig.attention_levels: at least one level needs attention, where the condition '
+                              'enters by cross-attention')
         for c, a, h in zip(self.channels, self.attention_levels, self.num_head_channels):
             if a and (h < 1 or c % h):
                 raise ConfigError(
@@ -102,18 +101,20 @@ GENERATOR_PRESETS = {
     # tests: 24^3 at 8 mm, 12^3 latents; each stage trains a few steps in seconds
     'tiny': dict(ae=dict(img_size=(24, 24, 24), channels=(8, 16), attention_levels=(False, False), latent_channels=2,
                          nonlocal_attn=False, norm_num_groups=4, disc_channels=8, disc_layers=2),
-                 ldm=dict(channels=(16, 32), attention_levels=(False, True), num_head_channels=(0, 8), norm_num_groups=8)),
+                 ldm=dict(channels=(16, 32), attention_levels=(False, True), num_head_channels=(0, 8),
+                          norm_num_groups=8)),
     # 4 mm brains (40 x 48 x 40), 10 x 12 x 10 latents: both stages train on two CPU cores in minutes
-    'cpu': dict(ae=dict(img_size=(40, 48, 40), channels=(4, 8, 16), attention_levels=(False, False, False), latent_channels=3,
-                        norm_num_groups=4, disc_channels=8, disc_layers=3),
-                ldm=dict(channels=(16, 32), attention_levels=(False, True), num_head_channels=(0, 16), norm_num_groups=8)),
-    # the published brain LDM's size (Pinaya et al. 2022; MONAI model zoo `brain_image_synthesis`): 1 mm, 160 x 224 x
-    # 160,
-    # 20 x 28 x 20 x 3 latents, a 256-512-768 UNet with attention on its two lower levels
-    'gpu': dict(ae=dict(img_size=(160, 224, 160), channels=(64, 128, 128, 128), attention_levels=(False, False, False, False),
-                        latent_channels=3, num_res_blocks=2, norm_num_groups=32, disc_channels=64, disc_layers=3),
-                ldm=dict(channels=(256, 512, 768), attention_levels=(False, True, True), num_head_channels=(0, 512, 768),
-                         num_res_blocks=2, norm_num_groups=32)),
+    'cpu': dict(ae=dict(img_size=(40, 48, 40), channels=(4, 8, 16), attention_levels=(False, False, False),
+                        latent_channels=3, norm_num_groups=4, disc_channels=8, disc_layers=3),
+                ldm=dict(channels=(16, 32), attention_levels=(False, True), num_head_channels=(0, 16),
+                         norm_num_groups=8)),
+    # the published brain LDM's size (Pinaya et al. 2022; MONAI model zoo `brain_image_synthesis`): 1 mm,
+    # 160 x 224 x 160, 20 x 28 x 20 x 3 latents, a 256-512-768 UNet with attention on its two lower levels
+    'gpu': dict(ae=dict(img_size=(160, 224, 160), channels=(64, 128, 128, 128),
+                        attention_levels=(False, False, False, False), latent_channels=3, num_res_blocks=2,
+                        norm_num_groups=32, disc_channels=64, disc_layers=3),
+                ldm=dict(channels=(256, 512, 768), attention_levels=(False, True, True),
+                         num_head_channels=(0, 512, 768), num_res_blocks=2, norm_num_groups=32)),
 }
 
 def generator_preset(name:str, # 'tiny', 'cpu' or 'gpu'
@@ -136,9 +137,8 @@ def check_stages(ae:AEConfig, # stage-1 config
     "Raise `ConfigError` if the UNet cannot halve the latent as often as it has levels."
     lat = latent_shape(ae)[1:]
     if any(s % ldm.factor for s in lat):
-        raise ConfigError(
-            f'LDMConfig.channels: {len(ldm.channels)} levels need latent sizes divisible by {ldm.factor}, the latent is {lat}'
-        )
+        raise ConfigError(f'LDMConfig.channels: {len(ldm.channels)} levels need latent sizes divisible by '
+                          f'{ldm.factor}, the latent is {lat}')
 
 # %% ../../nbs/16_models.generative.ipynb #cb94df6c
 SEXES = ('F', 'M')
@@ -173,33 +173,31 @@ def build_autoencoder(cfg:AEConfig, # stage-1 config
                      ) -> AutoencoderKL:
     "MONAI's `AutoencoderKL` for `cfg` (`encode` -> (mu, sigma), `sampling`, `decode`)."
     return AutoencoderKL(spatial_dims=3, in_channels=cfg.in_chans, out_channels=cfg.in_chans, channels=cfg.channels,
-                         latent_channels=cfg.latent_channels, num_res_blocks=cfg.num_res_blocks, attention_levels=cfg.attention_levels,
-                         norm_num_groups=cfg.norm_num_groups, with_encoder_nonlocal_attn=cfg.nonlocal_attn,
+                         latent_channels=cfg.latent_channels, num_res_blocks=cfg.num_res_blocks,
+                         attention_levels=cfg.attention_levels, norm_num_groups=cfg.norm_num_groups,
+                         with_encoder_nonlocal_attn=cfg.nonlocal_attn,
                          with_decoder_nonlocal_attn=cfg.nonlocal_attn)
 
 def build_discriminator(cfg:AEConfig, # stage-1 config
                        ) -> PatchDiscriminator:
     "MONAI's `PatchDiscriminator` for `cfg` (its last output is the patch logits)."
-    return PatchDiscriminator(
-        spatial_dims=3,
-        channels=cfg.disc_channels,
-        in_channels=cfg.in_chans,
-        out_channels=1,
-        num_layers_d=cfg.disc_layers,
-    )
+    return PatchDiscriminator(spatial_dims=3, channels=cfg.disc_channels, in_channels=cfg.in_chans, out_channels=1,
+                              num_layers_d=cfg.disc_layers)
 
 # %% ../../nbs/16_models.generative.ipynb #71587319
 class ConditionalUNet(nn.Module):
-    "A `DiffusionModelUNet` that reads a condition vector as extra input channels and through cross-attention, with a learned null condition."
+    "A `DiffusionModelUNet` that reads a condition as extra channels and by cross-attention; a learned null condition."
     def __init__(self, cfg:LDMConfig, # stage-2 config
                  latent_channels:int, # channels of the latents it denoises
                 ):
         super().__init__()
         self.cfg, self.latent_channels = cfg, latent_channels
-        self.unet = DiffusionModelUNet(spatial_dims=3, in_channels=latent_channels + COND_DIM, out_channels=latent_channels,
-                                       num_res_blocks=cfg.num_res_blocks, channels=cfg.channels, attention_levels=cfg.attention_levels,
+        self.unet = DiffusionModelUNet(spatial_dims=3, in_channels=latent_channels + COND_DIM,
+                                       out_channels=latent_channels, num_res_blocks=cfg.num_res_blocks,
+                                       channels=cfg.channels, attention_levels=cfg.attention_levels,
                                        norm_num_groups=cfg.norm_num_groups, num_head_channels=cfg.num_head_channels,
-                                       with_conditioning=True, cross_attention_dim=COND_DIM, transformer_num_layers=cfg.transformer_num_layers)
+                                       with_conditioning=True, cross_attention_dim=COND_DIM,
+                                       transformer_num_layers=cfg.transformer_num_layers)
         self.null_cond = nn.Parameter(torch.zeros(COND_DIM))  # the "no condition" of classifier-free guidance
 
     def forward(self, x:torch.Tensor, # (B, C_z, d, h, w) noisy latents
@@ -241,5 +239,5 @@ def generator_params(name:str, # a preset name
     "Count each network's parameters for a preset (built on the meta device: no memory, any size)."
     ae, ldm = generator_preset(name)
     with torch.device('meta'):
-        return dict(autoencoder=count_params(build_autoencoder(ae)), discriminator=count_params(build_discriminator(ae)),
-                    unet=count_params(build_unet(ldm, ae)))
+        return dict(autoencoder=count_params(build_autoencoder(ae)),
+                    discriminator=count_params(build_discriminator(ae)), unet=count_params(build_unet(ldm, ae)))

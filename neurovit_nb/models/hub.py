@@ -68,7 +68,8 @@ def make_builtin(name:str, # a key of `BUILTIN_WEIGHTS`
     if weights_made(root/key, r): return root/key/'weights.pt'
     if make is None:
         raise FileNotFoundError(f'pretrained: built-in weights {key!r} are not made yet in {root}; make them with '
-                                f'`neurovit_train --pretrained {name} ...`, which makes them the first time they are asked for')
+                                f'`neurovit_train --pretrained {name} ...`, which makes them the first time they are '
+                                'asked for')
     return make(name, key, r, root, progress)
 
 # %% ../../nbs/13a_models.hub.ipynb #73d20cdf

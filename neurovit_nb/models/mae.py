@@ -35,16 +35,14 @@ class MAE3dConfig(ViT3dConfig):
         if self.num_classes != 0:
             raise ConfigError(f'{n}.num_classes: the MAE encoder has no head, got {self.num_classes}')
         if getattr(self, 'patch_embed', 'linear') != 'linear':
-            raise ConfigError(
-                f"{n}.patch_embed: the MAE embeds the visible patches one by one, which needs 'linear', got {self.patch_embed!r}"
-            )
+            raise ConfigError(f"{n}.patch_embed: the MAE embeds the visible patches one by one, which needs 'linear', "
+                              f"got {self.patch_embed!r}")
         if not 0 <= self.mask_ratio < 1: raise ConfigError(f'{n}.mask_ratio: must be in [0, 1), got {self.mask_ratio}')
         if self.decoder_depth < 1 or self.decoder_num_heads < 1:
             raise ConfigError(f'{n}.decoder_depth/decoder_num_heads: must be >= 1')
         if self.decoder_embed_dim < 6 or self.decoder_embed_dim % self.decoder_num_heads:
-            raise ConfigError(
-                f'{n}.decoder_embed_dim: must be >= 6 and divisible by decoder_num_heads={self.decoder_num_heads}, got {self.decoder_embed_dim}'
-            )
+            raise ConfigError(f'{n}.decoder_embed_dim: must be >= 6 and divisible by '
+                              f'decoder_num_heads={self.decoder_num_heads}, got {self.decoder_embed_dim}')
 
     def encoder_config(self) -> ViT3dConfig:
         "The `ViT3dConfig` of the encoder alone (a headless `ViT3d`)."
@@ -53,7 +51,7 @@ class MAE3dConfig(ViT3dConfig):
 
 # %% ../../nbs/15_models.mae.ipynb #8ce08833
 class MAE3d(nn.Module):
-    "Masked autoencoder for volumes `(B, C, D, H, W)`: a `ViT3d` encoder over the visible patches, a light decoder over all of them."
+    "Masked autoencoder for volumes `(B, C, D, H, W)`: `ViT3d` encoder on the visible patches, light decoder on all."
     def __init__(self,
                  cfg:MAE3dConfig|None=None, # hyper-parameters; `None` uses the defaults
                  **kwargs, # `MAE3dConfig` fields overriding `cfg`
@@ -70,8 +68,9 @@ class MAE3d(nn.Module):
         pos = torch.zeros(1, P + self.num_patches, Ed)
         pos[0, P:] = sincos_pos_embed_3d(self.grid_size, Ed)  # fixed; the class token's position stays 0
         self.register_buffer('decoder_pos_embed', pos, persistent=False)  # rebuilt from the config, not stored
-        self.decoder_blocks = nn.ModuleList([Block(Ed, cfg.decoder_num_heads, cfg.mlp_ratio, cfg.qkv_bias, fused_attn=cfg.fused_attn)
-                                             for _ in range(cfg.decoder_depth)])
+        self.decoder_blocks = nn.ModuleList([
+            Block(Ed, cfg.decoder_num_heads, cfg.mlp_ratio, cfg.qkv_bias, fused_attn=cfg.fused_attn)
+            for _ in range(cfg.decoder_depth)])
         self.decoder_norm = nn.LayerNorm(Ed)
         self.decoder_pred = nn.Linear(Ed, math.prod(cfg.patch_size) * cfg.in_chans)
         self._init_decoder()
@@ -87,9 +86,8 @@ class MAE3d(nn.Module):
                 ) -> torch.Tensor: # patches (B, N, C*pd*ph*pw), in the token order of `PatchEmbed3d`
         "Cut volumes into flattened patches (channel first inside a patch, like the Conv3d kernel)."
         if tuple(imgs.shape[1:]) != (self.cfg.in_chans, *self.cfg.img_size):
-            raise ValueError(
-                f'patchify: expected volumes (B, {self.cfg.in_chans}, {", ".join(map(str, self.cfg.img_size))}), got {tuple(imgs.shape)}'
-            )
+            raise ValueError(f'patchify: expected volumes (B, {self.cfg.in_chans}, '
+                             f'{", ".join(map(str, self.cfg.img_size))}), got {tuple(imgs.shape)}')
         (gd, gh, gw), (pd, ph, pw), B, C = self.grid_size, self.patch_size, imgs.shape[0], imgs.shape[1]
         x = imgs.reshape(B, C, gd, pd, gh, ph, gw, pw)
         x = x.permute(0, 2, 4, 6, 1, 3, 5, 7)                   # (B, gd, gh, gw, C, pd, ph, pw)
@@ -141,7 +139,7 @@ class MAE3d(nn.Module):
                         # (B, N) bool: predict only these patches (as many per sample), e.g. the hidden ones
                         only:torch.Tensor|None=None,
                        ) -> torch.Tensor: # predicted patches (B, N, C*p³), or (B, M, C*p³) for the M patches in `only`
-        "Project to the decoder width, fill the hidden places with the mask token, unshuffle, add fixed positions, predict the patches."
+        "To the decoder width, mask tokens in the hidden places, unshuffle, add fixed positions, predict the patches."
         P = self.encoder.num_prefix_tokens
         x = self.decoder_embed(latent)                          # (B, P+K, Ed)
         B, N, Ed = x.shape[0], ids_restore.shape[1], x.shape[2]

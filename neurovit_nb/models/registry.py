@@ -55,12 +55,14 @@ _WIDTHS = {'tiny': (192, 3), 'small': (384, 6), 'base': (768, 12)}
 register_model('vit3d', ViT3d, ViT3dConfig, description='ViT3d with its config defaults (base width, patch 16, 96³)')
 for _size, (_E, _H) in _WIDTHS.items():
     for _p in (8, 16):
-        register_model(f'vit3d_{_size}_p{_p}', ViT3d, ViT3dConfig, description=f'ViT-{_size[0].upper()}/{_p}: width {_E}, 12 blocks, {_H} heads',
+        register_model(f'vit3d_{_size}_p{_p}', ViT3d, ViT3dConfig,
+                       description=f'ViT-{_size[0].upper()}/{_p}: width {_E}, 12 blocks, {_H} heads',
                        img_size=(96, 96, 96), patch_size=_p, embed_dim=_E, depth=12, num_heads=_H)
 for _size in ('tiny', 'small'):
     _E, _H = _WIDTHS[_size]
     for _p in (8, 16):
-        register_model(f'vit3d_{_size}_c{_p}', ViT3d, ViT3dConfig, description=f'ViT-{_size[0].upper()}/{_p} with a convolutional stem',
+        register_model(f'vit3d_{_size}_c{_p}', ViT3d, ViT3dConfig,
+                       description=f'ViT-{_size[0].upper()}/{_p} with a convolutional stem',
                        img_size=(96, 96, 96), patch_size=_p, embed_dim=_E, depth=12, num_heads=_H, patch_embed='conv')
 register_model('nit_p8', ViT3d, ViT3dConfig, description='NiT-style: 64³, patch 8, width 256, 4 blocks, 8 heads',
                img_size=(64, 64, 64), patch_size=8, embed_dim=256, depth=4, num_heads=8)

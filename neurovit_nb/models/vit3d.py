@@ -12,7 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import Config, ConfigError, get_logger
-from .layers import Block, Attention, sincos_pos_embed_3d, to_3tuple, patch_grid, make_patch_embed, conv_stem_plan
+from .layers import (Block, Attention, sincos_pos_embed_3d, to_3tuple, patch_grid, make_patch_embed,
+                                      conv_stem_plan)
 
 # %% auto #0
 __all__ = ['ATTENTION_RECORDERS', 'ViT3dConfig', 'make_config', 'ViT3d', 'AttentionRecorder', 'register_attention_recorder',
@@ -80,7 +81,7 @@ def make_config(cfg_cls:type, # the model's `Config` subclass
                 cfg:Config|None=None, # a config to start from; `None`: the class defaults
                 **overrides, # fields to change
                ) -> Config:
-    "The config a model is built from: `cfg` (or the defaults) with `overrides`, unknown fields named with a suggestion."
+    "The config to build: `cfg` (or the defaults) with `overrides`; an unknown field is named with a suggestion."
     names = [f.name for f in fields(cfg_cls)]
     unknown = sorted(set(overrides) - set(names))
     if unknown:
@@ -162,7 +163,7 @@ class ViT3d(nn.Module):
 
     def pool(self, x:torch.Tensor, # tokens (B, T, E)
             ) -> torch.Tensor: # (B, E)
-        "Reduce tokens to one vector: the class token, the mean of the patch tokens, or all patch tokens in grid order ('flat')."
+        "Tokens to one vector: the class token, the mean patch token, or all patch tokens in grid order ('flat')."
         if self.cfg.global_pool == 'flat': return x[:, self.num_prefix_tokens:].flatten(1)  # (B, N*E)
         return x[:, 0] if self.cfg.global_pool == 'token' else x[:, self.num_prefix_tokens:].mean(dim=1)
 
@@ -377,7 +378,8 @@ def load_pretrained(model:nn.Module, # model to load into (any module; pos-embed
         if _is_head_key(k, head):
             if strict_head:
                 raise ValueError(
-                    f'{k}: head shape {tuple(v.shape)} in the checkpoint, {tuple(dst[k].shape)} in the model (strict_head=True)'
+                    f'{k}: head shape {tuple(v.shape)} in the checkpoint, {tuple(dst[k].shape)} in the model '
+                    '(strict_head=True)'
                 )
             rep.head_reset.append(k); continue
         rep.mismatched[k] = (tuple(v.shape), tuple(dst[k].shape))

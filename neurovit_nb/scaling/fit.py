@@ -266,8 +266,9 @@ def extrapolation_check(preds:pd.DataFrame, # from `cell_predictions`
         if fit_g.n_train.nunique() < 3: continue
         f = fit_power_law(fit_g.n_train, fit_g.value, metric=metric)
         pred, obs = float(f.predict(n_big)), float(held.value.mean())
+        sd = float(held.value.std(ddof=1)) if len(held) > 1 else np.nan
         rows.append(dict(zip(by, key if isinstance(key, tuple) else (key,))) |
-                    dict(n_held_out=int(n_big), predicted=pred, observed=obs, observed_sd=float(held.value.std(ddof=1)) if len(held) > 1 else np.nan,
+                    dict(n_held_out=int(n_big), predicted=pred, observed=obs, observed_sd=sd,
                          miss=pred - obs, rel_miss=(pred - obs) / obs if obs else np.nan))
     return pd.DataFrame(rows)
 
@@ -323,30 +324,23 @@ def plot_scaling_curves(points:pd.DataFrame, # from `scaling_points`
         key = key if isinstance(key, tuple) else (key,)
         name, col = ' / '.join(map(str, key)), _COLORS[i % len(_COLORS)]
         s = g.groupby('n_train').value.agg(['mean', 'std']).reset_index()
-        fig.add_trace(go.Scatter(x=s.n_train, y=s['mean'], error_y=dict(type='data', array=s['std'].fillna(0)), mode='markers',
-                                 marker=dict(color=col, size=8), name=name, legendgroup=name))
+        fig.add_trace(go.Scatter(x=s.n_train, y=s['mean'], error_y=dict(type='data', array=s['std'].fillna(0)),
+                                 mode='markers', marker=dict(color=col, size=8), name=name, legendgroup=name))
         f = (fits or {}).get(key)
         if f is None: continue
         xs = np.geomspace(f.n_min, f.n_max, 50); xe = np.geomspace(f.n_max, f.n_max * extend, 20)
         lo, hi = f.interval(np.r_[xs, xe])
         if np.isfinite(lo).all():
-            fig.add_trace(go.Scatter(x=np.r_[xs, xe, (np.r_[xs, xe])[::-1]], y=np.r_[hi, lo[::-1]], fill='toself', line=dict(width=0),
-                                     fillcolor=col, opacity=0.15, hoverinfo='skip', showlegend=False, legendgroup=name))
-        fig.add_trace(go.Scatter(x=xs, y=f.predict(xs), mode='lines', line=dict(color=col), legendgroup=name, showlegend=False,
-                                 name=f'{name}: {f.a:.3g} n^-{f.b:.3g} + {f.c:.3g}'))
-        fig.add_trace(
-            go.Scatter(
-                x=xe,
-                y=f.predict(xe),
-                mode='lines',
-                line=dict(color=col, dash='dash'),
-                legendgroup=name,
-                showlegend=False,
-                hoverinfo='skip',
-            )
-        )
+            fig.add_trace(go.Scatter(x=np.r_[xs, xe, (np.r_[xs, xe])[::-1]], y=np.r_[hi, lo[::-1]], fill='toself',
+                                     line=dict(width=0), fillcolor=col, opacity=0.15, hoverinfo='skip',
+                                     showlegend=False, legendgroup=name))
+        fig.add_trace(go.Scatter(x=xs, y=f.predict(xs), mode='lines', line=dict(color=col), legendgroup=name,
+                                 showlegend=False, name=f'{name}: {f.a:.3g} n^-{f.b:.3g} + {f.c:.3g}'))
+        fig.add_trace(go.Scatter(x=xe, y=f.predict(xe), mode='lines', line=dict(color=col, dash='dash'),
+                                 legendgroup=name, showlegend=False, hoverinfo='skip'))
+    ytitle = '1 - AUC (test)' if metric == 'error' else 'log loss (test)'
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), template='plotly_white',
-                      xaxis=dict(type='log', title='training subjects'), yaxis=dict(title='1 - AUC (test)' if metric == 'error' else 'log loss (test)'))
+                      xaxis=dict(type='log', title='training subjects'), yaxis=dict(title=ytitle))
     return fig
 
 # %% ../../nbs/50_scaling.fit.ipynb #b735abad
@@ -360,8 +354,10 @@ def plot_data_model(points:pd.DataFrame, # from `scaling_points` (by includes 'm
     fig = go.Figure()
     for i, (n, g) in enumerate(d.groupby('n_train', sort=True)):
         s = g.groupby(['params', 'model']).value.agg(['mean', 'std']).reset_index().sort_values('params')
-        fig.add_trace(go.Scatter(x=s.params, y=s['mean'], error_y=dict(type='data', array=s['std'].fillna(0)), mode='lines+markers',
-                                 text=s.model, name=f'n = {n}', line=dict(color=_COLORS[i % len(_COLORS)])))
+        fig.add_trace(go.Scatter(x=s.params, y=s['mean'], error_y=dict(type='data', array=s['std'].fillna(0)),
+                                 mode='lines+markers', text=s.model, name=f'n = {n}',
+                                 line=dict(color=_COLORS[i % len(_COLORS)])))
+    ytitle = '1 - AUC (test)' if metric == 'error' else 'log loss (test)'
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=40), template='plotly_white',
-                      xaxis=dict(type='log', title='model parameters'), yaxis=dict(title='1 - AUC (test)' if metric == 'error' else 'log loss (test)'))
+                      xaxis=dict(type='log', title='model parameters'), yaxis=dict(title=ytitle))
     return fig

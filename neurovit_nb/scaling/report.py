@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 from ..core import load_json
 from ..report import write_report_html
 from .sweep import sweep_history
-from .fit import (_cell_metric, cell_predictions, scaling_points, fit_curves, fits_table, extrapolation_check, subjects_for_auc,
-                                     plot_scaling_curves, plot_data_model, ExtrapolationWarning)
+from .fit import (_cell_metric, _synthetic_preds, cell_predictions, scaling_points, fit_curves,
+                                     fits_table, extrapolation_check, subjects_for_auc, plot_scaling_curves,
+                                     plot_data_model, ExtrapolationWarning)
 from ..rundir import RunPaths
 
 # %% auto #0
@@ -29,11 +30,12 @@ def summarize_results(results:pd.DataFrame, # a sweep's results.csv
     done = results[results.status == 'done']
     if done.empty: return pd.DataFrame()
     g = done.groupby([*GROUP, 'n_train'])
-    out = g.agg(cells=('seed', 'size'), auc=('auc', 'mean'), auc_sd=('auc', 'std'), auc_lo=('auc_lo', 'mean'), auc_hi=('auc_hi', 'mean'),
-                loss=('loss', 'mean'), time_s=('time_s', 'mean')).reset_index()
-    if 'baseline_auc' in done and done.baseline_auc.notna().any():  # the linear baseline on the same split, next to the model
-        out = out.merge(g.agg(baseline_auc=('baseline_auc', 'mean'), beats_baseline=('vs_baseline', lambda v: f"{(v == 'beats').sum()}/{v.notna().sum()}")).reset_index(),
-                        on=[*GROUP, 'n_train'])
+    out = g.agg(cells=('seed', 'size'), auc=('auc', 'mean'), auc_sd=('auc', 'std'), auc_lo=('auc_lo', 'mean'),
+                auc_hi=('auc_hi', 'mean'), loss=('loss', 'mean'), time_s=('time_s', 'mean')).reset_index()
+    if 'baseline_auc' in done and done.baseline_auc.notna().any():  # the linear baseline on the same split
+        beats = lambda v: f"{(v == 'beats').sum()}/{v.notna().sum()}"
+        base = g.agg(baseline_auc=('baseline_auc', 'mean'), beats_baseline=('vs_baseline', beats)).reset_index()
+        out = out.merge(base, on=[*GROUP, 'n_train'])
     return out
 
 # %% ../../nbs/52_scaling.report.ipynb #c863a8ee
@@ -71,17 +73,25 @@ def write_sweep_report(out:str|Path, # sweep folder with results.csv (from `coll
     res = pd.read_csv(out/'results.csv')
     spec = load_json(out/'spec.json') if (out/'spec.json').exists() else {}
     counts = res.status.value_counts()
-    summary = {'sweep': spec.get('name', out.name), 'cells': len(res), **{f'cells {k}': int(v) for k, v in counts.items()},
-               'cohorts': ', '.join(map(str, res.cohort.unique())), 'training-set sizes': ', '.join(map(str, sorted(res.n_train.unique()))),
-               'models': ', '.join(map(str, res.model.unique())), 'strategies': ', '.join(map(str, res.strategy.unique())),
-               'seeds': ', '.join(map(str, sorted(res.seed.unique()))), 'training time (min, all cells)': round(res.time_s.sum() / 60, 1)}
+    summary = {'sweep': spec.get('name', out.name), 'cells': len(res),
+               **{f'cells {k}': int(v) for k, v in counts.items()},
+               'cohorts': ', '.join(map(str, res.cohort.unique())),
+               'training-set sizes': ', '.join(map(str, sorted(res.n_train.unique()))),
+               'models': ', '.join(map(str, res.model.unique())),
+               'strategies': ', '.join(map(str, res.strategy.unique())),
+               'seeds': ', '.join(map(str, sorted(res.seed.unique()))),
+               'training time (min, all cells)': round(res.time_s.sum() / 60, 1)}
     hist = sweep_history(out)
-    if len(hist): summary |= {'run_sweep calls': len(hist), 'wall time of the calls (min)': round(hist.seconds.sum() / 60, 1),
-                              'machine of the last call': f"{hist.host.iloc[-1]}, {hist.cpus.iloc[-1]} CPUs, {hist.executor.iloc[-1]}"}
+    if len(hist):
+        machine = f'{hist.host.iloc[-1]}, {hist.cpus.iloc[-1]} CPUs, {hist.executor.iloc[-1]}'
+        summary |= {'run_sweep calls': len(hist), 'wall time of the calls (min)': round(hist.seconds.sum() / 60, 1),
+                    'machine of the last call': machine}
     sections = [('Summary', summary)]
     prep = {c: load_json(p) for c in res.cohort.unique() if (p := out/'cohorts'/str(c)/'prep.json').exists()}
-    if prep: sections.append(('Preprocessing (once per cohort, before the cells)', pd.DataFrame(
-        [dict(cohort=c, config=h, built=v['built'], cached=v['cached'], skipped=v['skipped'], seconds=v['seconds']) for c, d in prep.items() for h, v in d.items()])))
+    if prep:
+        builds = [dict(cohort=c, config=h, **{k: v[k] for k in ('built', 'cached', 'skipped', 'seconds')})
+                  for c, d in prep.items() for h, v in d.items()]
+        sections.append(('Preprocessing (once per cohort, before the cells)', pd.DataFrame(builds)))
     table = summarize_results(res)
     if len(table):
         sections.append(
@@ -144,8 +154,10 @@ def _fake_sweep(out:Path, curves:dict, sizes=(20, 40, 80, 160, 320), seeds=(0, 1
         d = f'cells/synth/n{n:04d}-{m}-scratch-s{s}'
         (out/d).mkdir(parents=True, exist_ok=True)
         g.assign(split='test')[['subject', 'split', 'label', 'prob']].to_csv(RunPaths(out/d).predictions, index=False)
-        rows.append(dict(cohort='synth', n_train=n, model=m, strategy='scratch', seed=s, run_dir=d, status='done', auc=np.nan, auc_lo=np.nan, auc_hi=np.nan,
-                         loss=np.nan, time_s=1., n_params={'small': 2e6, 'base': 8e6}.get(m, 1e6), error='', baseline_auc=0.7, vs_baseline='beats' if n > 40 else 'ties'))
+        rows.append(dict(cohort='synth', n_train=n, model=m, strategy='scratch', seed=s, run_dir=d, status='done',
+                         auc=np.nan, auc_lo=np.nan, auc_hi=np.nan, loss=np.nan, time_s=1.,
+                         n_params={'small': 2e6, 'base': 8e6}.get(m, 1e6), error='', baseline_auc=0.7,
+                         vs_baseline='beats' if n > 40 else 'ties'))
     res = pd.DataFrame(rows)
     pts = scaling_points(cell_predictions(res, root=out)).set_index(['model', 'n_train', 'seed']).value
     res['auc'] = 1 - res.set_index(['model', 'n_train', 'seed']).index.map(pts)
@@ -208,8 +220,8 @@ def auc_gains(preds:pd.DataFrame, # from `sweep_predictions` or `cell_prediction
               by:tuple=('cohort', 'model', 'n_train'), # one comparison per value of these columns
               n_boot:int=1000, # bootstrap replicates
               seed:int=0, # bootstrap seed
-             ) -> pd.DataFrame: # one row per group and compared value: auc, ref_auc, gain with its 95% interval, p_no_gain
-    "Test AUC of each value of `column` against `reference`, paired on seeds and test subjects, with bootstrap intervals."
+             ) -> pd.DataFrame: # one row per group and value: auc, ref_auc, gain with its 95% interval, p_no_gain
+    "Test AUC of each value of `column` against `reference`, paired on seeds and test subjects, with bootstrap CIs."
     rng, rows = np.random.default_rng(seed), []
     for key, g in preds.groupby(list(by), sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -223,14 +235,16 @@ def auc_gains(preds:pd.DataFrame, # from `sweep_predictions` or `cell_prediction
             seeds = sorted(set(ref.index) & set(wide.loc[value].index))  # paired: the seeds both have
             if not seeds or wide.loc[value].loc[seeds].isna().any().any() or ref.loc[seeds].isna().any().any(): continue
             a, r = wide.loc[value].loc[seeds].to_numpy(float), ref.loc[seeds].to_numpy(float)
-            point = _auc_rows(a, y, np.ones((1, len(y))))[0].mean() - _auc_rows(r, y, np.ones((1, len(y))))[0].mean()
+            auc_a, auc_r = (_auc_rows(v, y, np.ones((1, len(y))))[0].mean() for v in (a, r))
+            point = auc_a - auc_r
             pick = rng.integers(len(seeds), size=(n_boot, len(seeds)))  # resampled seeds, the same for both sides
             da, dr = _auc_rows(a, y, w), _auc_rows(r, y, w)
             boot = np.take_along_axis(da, pick, 1).mean(1) - np.take_along_axis(dr, pick, 1).mean(1)
             boot = boot[np.isfinite(boot)]
-            rows.append(dict(zip(by, key)) | {column: value, 'reference': reference, 'seeds': len(seeds), 'n_test': len(y),
-                        'auc': _auc_rows(a, y, np.ones((1, len(y))))[0].mean(), 'ref_auc': _auc_rows(r, y, np.ones((1, len(y))))[0].mean(),
-                        'gain': point, 'gain_lo': np.quantile(boot, 0.025), 'gain_hi': np.quantile(boot, 0.975), 'p_no_gain': float((boot <= 0).mean())})
+            rows.append(dict(zip(by, key)) | {column: value, 'reference': reference, 'seeds': len(seeds),
+                        'n_test': len(y), 'auc': auc_a, 'ref_auc': auc_r, 'gain': point,
+                        'gain_lo': np.quantile(boot, 0.025), 'gain_hi': np.quantile(boot, 0.975),
+                        'p_no_gain': float((boot <= 0).mean())})
     return pd.DataFrame(rows)
 
 # %% ../../nbs/52_scaling.report.ipynb #8fc0b788
@@ -252,8 +266,9 @@ def auc_summary(preds:pd.DataFrame, # from `sweep_predictions` or `cell_predicti
         w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=n_boot).astype(float)
         boot = np.take_along_axis(_auc_rows(P, y, w), rng.integers(len(P), size=(n_boot, len(P))), 1).mean(1)
         boot = boot[np.isfinite(boot)]
-        rows.append(dict(zip(by, key)) | dict(seeds=len(P), n_test=len(y), auc=auc.mean(), auc_lo=np.quantile(boot, 0.025),
-                                               auc_hi=np.quantile(boot, 0.975), auc_sd=auc.std(ddof=1) if len(P) > 1 else np.nan))
+        rows.append(dict(zip(by, key)) | dict(seeds=len(P), n_test=len(y), auc=auc.mean(),
+                                               auc_lo=np.quantile(boot, 0.025), auc_hi=np.quantile(boot, 0.975),
+                                               auc_sd=auc.std(ddof=1) if len(P) > 1 else np.nan))
     return pd.DataFrame(rows)
 
 # %% ../../nbs/52_scaling.report.ipynb #3bce3d1b

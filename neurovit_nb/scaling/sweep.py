@@ -4,369 +4,29 @@
 
 # %% ../../nbs/51_scaling.sweep.ipynb #d67320aa
 from __future__ import annotations
-import json, os, re, shutil, time, traceback
+import json, os, shutil, signal, time
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import submitit
-import yaml
 from ..core import ConfigError, get_logger, load_json, save_json, atomic_write
-from ..report import shared_plotlyjs
-from ..data.cohort import apply_task, make_splits, check_splits, save_splits, load_splits, get_task
-from ..data.preprocess import VolumeCache
-from ..data.synthetic import write_synthetic_bids
-from ..data.robust import make_robust_cohort
-from ..models.registry import create_model, count_params, list_models
-from ..train import runs
-from ..train.runs import RunConfig, TrainConfig, default_configs, train_run, read_cohort, prep_config_for
-from ..rundir import RunPaths
 from ..train.state import Preempted
+from .grid import *  # the spec and the grid (importable from here too)
+from .cells import *  # cohorts, cells and results (importable from here too)
 
 # %% auto #0
-__all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'SLURM_KEYS', 'validate_spec', 'example_spec', 'load_spec',
-           'nested_order', 'nested_subsets', 'cell_configs', 'plan_cells', 'prepare_cohort', 'cell_status', 'run_cell',
-           'CellJob', 'sweep_history', 'run_sweep', 'collect_results', 'sweep_status', 'slurm_available']
-
-# %% ../../nbs/51_scaling.sweep.ipynb #d2c67a7e
-SPLIT_FIELDS = (
-    'data',
-    'task',
-    'column',
-    'classes',
-    'val',
-    'test',
-    'split_seed',
-    'group_col',
-    'path_col',
-    'subject_col',
-    'session_col',
-    'site_col',
-    'on_error',
-)
-SWEEP_FIELDS = ('data', 'seed', 'device') # set by the sweep for each cell, not by the spec's options
-CELL_SHARED = SPLIT_FIELDS + ('cache_dir',) # the same for every cell of a cohort: only in `options`
-SPEC_KEYS = dict(name='a name for the sweep', cohorts='name -> BIDS folder, manifest, {synthetic: {...}} or {robust: {preset: ..., ...}}',
-                 n_train='training-set sizes (subjects), or "all"', models='name -> {model, model_overrides, ...} (or a list of presets)',
-                 strategies='name -> {pretrained, ...} (default: scratch)', seeds='training seeds', options='RunConfig/TrainConfig fields for every cell',
-                 subset_seed='seed of the nested training order', device="'auto', 'cpu', 'cuda'")
-_NAME = re.compile(r'^[A-Za-z0-9_.]+$')
-
-def _fields() -> set: return set(RunConfig.__dataclass_fields__) | set(TrainConfig.__dataclass_fields__)
-
-def _check_options(opts, where:str, src:str, forbid:tuple=()) -> dict:
-    "Check a dict of run options: known fields, none of `forbid`; errors name `where`."
-    if opts is None: return {}
-    if not isinstance(opts, dict):
-        raise ConfigError(f'{src}{where}: expected a mapping of options, got {type(opts).__name__}')
-    bad = sorted(set(opts) - _fields())
-    if bad: raise ConfigError(f'{src}{where}: unknown option(s) {bad} (RunConfig/TrainConfig fields)')
-    for k in opts:
-        if k in SWEEP_FIELDS: raise ConfigError(f'{src}{where}.{k}: set by the sweep for each cell; remove it')
-        if k in forbid:
-            raise ConfigError(
-                f'{src}{where}.{k}: split and cache settings must be the same for every cell of a cohort; put it in options'
-            )
-    return dict(opts)
-
-# %% ../../nbs/51_scaling.sweep.ipynb #926f13d3
-def _named(d, where:str, src:str, as_preset:bool=False) -> dict:
-    "A mapping name -> options; a list of names is accepted (presets for models)."
-    if isinstance(d, (list, tuple)) and as_preset: d = {m: {'model': m} for m in d}
-    if not isinstance(d, dict) or not d:
-        raise ConfigError(f'{src}{where}: expected a non-empty mapping of name -> options, got {d!r}')
-    for k in d:
-        if not _NAME.match(str(k)): raise ConfigError(f'{src}{where}: name {k!r} may only use letters, digits, _ and .')
-    return {str(k): (v if v is not None else {}) for k, v in d.items()}
-
-def _int_list(v, where:str, src:str, allow_all:bool=False) -> list:
-    v = v if isinstance(v, (list, tuple)) else [v]
-    ok = lambda x: (
-        (isinstance(x, int) and not isinstance(x, bool) and x >= (1 if allow_all else 0)) or (allow_all and x == 'all')
-    )
-    if not v or not all(ok(x) for x in v):
-        raise ConfigError(
-            f'{src}{where}: expected a non-empty list of {"positive integers or all" if allow_all else "integers >= 0"}, got {v!r}'
-        )
-    if len(set(v)) != len(v): raise ConfigError(f'{src}{where}: repeated values in {v!r}')
-    return list(v)
-
-def validate_spec(spec:dict, # the spec, as read from YAML/JSON
-                  source:str='spec', # file name for error messages
-                 ) -> dict: # the spec with defaults filled in and models/strategies as mappings
-    "Check a sweep spec; errors name the file and the field."
-    src = f'{source}: '
-    if not isinstance(spec, dict):
-        raise ConfigError(f'{src}expected a mapping at the top level, got {type(spec).__name__}')
-    unknown = sorted(set(spec) - set(SPEC_KEYS))
-    if unknown: raise ConfigError(f'{src}unknown key(s) {unknown}; known: {list(SPEC_KEYS)}')
-    for k in ('cohorts', 'n_train', 'models'):
-        if k not in spec: raise ConfigError(f'{src}{k}: missing ({SPEC_KEYS[k]})')
-    out = dict(
-        name=str(spec.get('name', 'sweep')),
-        subset_seed=int(spec.get('subset_seed', 0)),
-        device=str(spec.get('device', 'auto')),
-    )
-    out['cohorts'] = _named(spec['cohorts'], 'cohorts', src)
-    for name, c in out['cohorts'].items():
-        c = {'data': c} if isinstance(c, str) else c
-        if not isinstance(c, dict) or len(c) != 1 or not ({'data', 'synthetic', 'robust'} & set(c)):
-            raise ConfigError(f'{src}cohorts.{name}: give a path, {{data: PATH}}, {{synthetic: {{n_subjects: ..., spacing: ...}}}} '
-                              f'or {{robust: {{preset: robust_a, n_subjects: ...}}}}, got {c!r}')
-        for kind, what in (('synthetic', 'SynthConfig fields'), ('robust', 'make_robust_cohort options')):
-            if kind in c and not isinstance(c[kind] or {}, dict):
-                raise ConfigError(f'{src}cohorts.{name}.{kind}: expected a mapping of {what}')
-        out['cohorts'][name] = c
-    out['n_train'] = _int_list(spec['n_train'], 'n_train', src, allow_all=True)
-    out['seeds'] = _int_list(spec.get('seeds', [0]), 'seeds', src)
-    out['options'] = _check_options(spec.get('options'), 'options', src)
-    out['models'] = {
-        k: _check_options(v, f'models.{k}', src, CELL_SHARED)
-        for k, v in _named(spec['models'], 'models', src, as_preset=True).items()
-    }
-    out['strategies'] = {
-        k: _check_options(v, f'strategies.{k}', src, CELL_SHARED)
-        for k, v in _named(spec.get('strategies', {'scratch': {}}), 'strategies', src).items()
-    }
-    for k, m in out['models'].items():
-        preset = m.get('model', out['options'].get('model', k))
-        if preset not in list_models():
-            raise ConfigError(f'{src}models.{k}.model: unknown preset {preset!r}; choose one of {list_models()}')
-        m.setdefault('model', preset)
-    for where, extra in [('options', {})] + [(f'models.{k}', v) for k, v in out['models'].items()] + [(f'strategies.{k}', v) for k, v in out['strategies'].items()]:
-        try: default_configs('cpu', **{**out['options'], **extra})  # types and ranges of every option, before any work
-        except (ConfigError, TypeError, ValueError) as e: raise ConfigError(f'{src}{where}: {e}') from None
-    return out
-
-# %% ../../nbs/51_scaling.sweep.ipynb #70f0a84d
-def example_spec() -> dict:
-    "A small grid on a built-in synthetic cohort: 4 sizes x 1 model x 2 seeds, a few minutes on 2 CPU cores."
-    return dict(name='example',
-                cohorts={'synth': {'synthetic': dict(n_subjects=80, seed=0, spacing=6.0, max_sessions=1, p_diagnosis=[0.5, 0.0, 0.5], effect_size=3.0)}},
-                n_train=[8, 16, 24, 32],
-                models={'vit_tiny': dict(model='vit3d_tiny_p8', model_overrides=dict(embed_dim=32, depth=2, num_heads=2, pos_embed='sincos'))},
-                strategies={'scratch': {}},
-                seeds=[0, 1],
-                options=dict(task='ad', img_size=[32, 32, 32], spacing=[6.0, 6.0, 6.0], epochs=15, bs=4, lr=1e-3, augment=False,
-                             val=0.2, test=0.3, n_boot=200),
-                device='cpu')
-
-# %% ../../nbs/51_scaling.sweep.ipynb #fefe2b70
-def load_spec(path:str|Path, # a .yaml/.yml or .json file
-             ) -> dict:
-    "Read and validate a sweep spec from YAML or JSON."
-    path = Path(path)
-    if not path.is_file(): raise ConfigError(f'{path}: no such spec file')
-    text = path.read_text()
-    try:
-        d = json.loads(text) if path.suffix == '.json' else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f'{path}: not valid {"JSON" if path.suffix == ".json" else "YAML"}: {e}') from None
-    return validate_spec(d, source=str(path))
-
-# %% ../../nbs/51_scaling.sweep.ipynb #8c4851f1
-def _subject_labels(df:pd.DataFrame) -> pd.Series:
-    "Label per subject (the most frequent of its images; ties to the highest)."
-    return df.groupby(df.subject.astype(str)).label.agg(lambda s: max(s.value_counts()[lambda v: v == v.max()].index))
-
-def nested_order(df:pd.DataFrame, # split table (one row per image) with subject, label, split
-                 seed:int=0, # seed of the ranking
-                ) -> pd.DataFrame: # one row per training subject in rank order: subject, label, rank
-    "Rank the training subjects so that every prefix is a class-stratified subset."
-    lab = _subject_labels(df[df.split == 'train'])
-    rng = np.random.default_rng(seed)
-    queues = {c: list(rng.permutation(sorted(s.index))) for c, s in lab.groupby(lab)}
-    share = {c: len(q) / len(lab) for c, q in queues.items()}
-    taken, order = dict.fromkeys(queues, 0), []
-    for k in range(1, len(lab) + 1):
-        c = max((c for c in queues if taken[c] < len(queues[c])), key=lambda c: (share[c] * k - taken[c], -c))
-        order.append((queues[c][taken[c]], c)); taken[c] += 1
-    return pd.DataFrame(order, columns=['subject', 'label']).assign(rank=lambda d: np.arange(len(d)))
-
-# %% ../../nbs/51_scaling.sweep.ipynb #a086f045
-def nested_subsets(df:pd.DataFrame, # split table of the whole cohort
-                   sizes:list, # training-set sizes (subjects), or 'all'
-                   order:pd.DataFrame|None=None, # from `nested_order` (made with `seed` if None)
-                   seed:int=0, # seed of the ranking when `order` is None
-                  ) -> dict: # size -> split table with the first `size` training subjects and every val/test image
-    "Split tables for nested, stratified training subsets of one split (validation and test unchanged)."
-    order = nested_order(df, seed) if order is None else order
-    out = {}
-    for n in sizes:
-        n_ = len(order) if n == 'all' else n
-        if not 1 <= n_ <= len(order):
-            raise ConfigError(f'n_train: {n} is more than the {len(order)} training subjects of the split')
-        keep = set(order.subject.iloc[:n_])
-        out[n] = df[(df.split != 'train') | df.subject.astype(str).isin(keep)].reset_index(drop=True)
-    return out
-
-# %% ../../nbs/51_scaling.sweep.ipynb #b04323e6
-def cell_configs(spec:dict, # a validated spec
-                 cohort:str, model:str, strategy:str, seed:int, # the cell
-                 data:str|Path, # the cohort's data path
-                 cache_dir:str|Path, # the shared preprocessing cache
-                ) -> tuple[RunConfig, TrainConfig]:
-    "The run and loop settings of one cell: options, then the model's, then the strategy's, then the cell's own."
-    opts = {
-        **spec['options'],
-        **spec['models'][model],
-        **spec['strategies'][strategy],
-        'data': str(data),
-        'cache_dir': str(cache_dir),
-        'seed': int(seed),
-    }
-    return default_configs(spec['device'], **opts)
-
-def plan_cells(spec:dict, # a validated spec
-               out:str|Path, # sweep folder
-               pool_sizes:dict|None=None, # cohort -> training subjects (resolves 'all')
-              ) -> pd.DataFrame: # one row per cell: cohort, n_train, model, strategy, seed, run_dir (relative to `out`)
-    "Expand the spec into its cells."
-    rows = []
-    for c in spec['cohorts']:
-        sizes = sorted(
-            {(pool_sizes or {}).get(c, n) if n == 'all' else n for n in spec['n_train']},
-            key=lambda v: (isinstance(v, str), v),
-        )
-        for n in sizes:
-            for m in spec['models']:
-                for st in spec['strategies']:
-                    for s in spec['seeds']:
-                        tag = f'n{n:04d}' if isinstance(n, int) else f'n{n}'
-                        rows.append(
-                            dict(
-                                cohort=c,
-                                n_train=n,
-                                model=m,
-                                strategy=st,
-                                seed=s,
-                                run_dir=f'cells/{c}/{tag}-{m}-{st}-s{s}',
-                            )
-                        )
-    return pd.DataFrame(rows)
-
-# %% ../../nbs/51_scaling.sweep.ipynb #c8e947bc
-def _cohort_data(spec:dict, name:str, out:Path) -> Path:
-    "The cohort's data path; a synthetic cohort is written into the sweep folder (once)."
-    c = spec['cohorts'][name]
-    if 'data' in c:
-        p = Path(c['data']).expanduser()
-        if not p.exists(): raise ConfigError(f'cohorts.{name}: {p} does not exist')
-        return p.absolute()
-    kind = 'synthetic' if 'synthetic' in c else 'robust'
-    make = write_synthetic_bids if kind == 'synthetic' else make_robust_cohort
-    try: return make(out/'cohorts'/name/'bids', **{'n_workers': min(os.cpu_count() or 1, 8), **(c[kind] or {})})
-    except TypeError as e: raise ConfigError(f'cohorts.{name}.{kind}: {e}') from None
-
-def prepare_cohort(spec:dict, # a validated spec
-                   name:str, # cohort name
-                   out:str|Path, # sweep folder
-                  ) -> dict: # data, splits (table), order, n_pool, prep (what the cache build did)
-    "Make (or reuse) a cohort's data, its one split and nested order, and preprocess it once into the shared cache."
-    out, log = Path(out), get_logger('neurovit_nb.scaling')
-    folder = out/'cohorts'/name
-    data = _cohort_data(spec, name, out)
-    m0, st0 = next(iter(spec['models'])), next(iter(spec['strategies']))
-    cfg, _ = cell_configs(spec, name, m0, st0, spec['seeds'][0], data, _cache_root(spec, out))
-    if (folder/'splits.csv').exists(): df = load_splits(folder/'splits.csv')
-    else:
-        task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
-        df = apply_task(read_cohort(cfg), task)
-        if df.empty: raise ConfigError(f'cohorts.{name}: no image has a {task.column!r} label in {list(task.classes)}')
-        # as `prepare_data` reads it
-        group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col
-        try: df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
-        except ValueError as e: raise ConfigError(f'cohorts.{name}: {e}') from None
-        check_splits(df, group_col=group_col)
-        save_splits(df, folder/'splits.csv')
-    if (folder/'order.csv').exists(): order = pd.read_csv(folder/'order.csv', dtype={'subject': str})
-    else:
-        order = nested_order(df, spec['subset_seed'])
-        with atomic_write(folder/'order.csv') as f: order.to_csv(f, index=False)
-    prep = load_json(folder/'prep.json') if (folder/'prep.json').exists() else {}
-    preps = {}
-    for m in spec['models']:
-        for st in spec['strategies']:
-            pc = prep_config_for(cell_configs(spec, name, m, st, spec['seeds'][0], data, _cache_root(spec, out))[0])
-            preps[pc.hash()] = pc
-    for h, pc in preps.items():
-        if h in prep: continue
-        t0 = time.time()
-        rep = VolumeCache(_cache_root(spec, out), pc).build(df.path.tolist(), on_error=cfg.on_error, progress=False)
-        bad = rep[rep.status == 'skipped'].path.tolist()
-        prep[h] = dict(built=int((rep.status == 'built').sum()), cached=int((rep.status == 'cached').sum()), skipped=len(bad),
-                       seconds=round(time.time() - t0, 2), finished=time.time())
-        log.info(
-            f'{name}: preprocessed {prep[h]["built"]} image(s) ({prep[h]["cached"]} already cached) in {prep[h]["seconds"]} s'
-        )
-        if bad:  # left out of every cell alike, so the split stays shared
-            df = df[~df.path.isin(bad)].reset_index(drop=True); save_splits(df, folder/'splits.csv')
-        save_json(prep, folder/'prep.json')
-    return dict(data=data, splits=df, order=order, n_pool=len(order), prep=prep)
-
-def _cache_root(spec:dict, out:Path) -> Path:
-    return Path(spec['options'].get('cache_dir') or out/'cache').absolute()
-
-# %% ../../nbs/51_scaling.sweep.ipynb #70f342e0
-def cell_status(run_dir:str|Path, # a cell's run folder
-               ) -> str: # 'done', 'failed', 'running' (has a checkpoint, no result: interrupted or still training) or 'pending'
-    "State of a cell from its files."
-    p = Path(run_dir)
-    if RunPaths(p).metrics.exists(): return 'done'
-    if (p/'error.txt').exists(): return 'failed'
-    if RunPaths(p).checkpoint('last').exists(): return 'running'
-    return 'pending'
-
-# %% ../../nbs/51_scaling.sweep.ipynb #4dc264ae
-def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
-             retry_failed:bool=False, # run a cell again whose last attempt failed
-             resume:bool=True, # continue an interrupted cell from its last checkpoint (False: start it again)
-             threads:int|None=None, # torch CPU threads for this cell
-            ) -> dict: # cell, status ('done', 'skipped', 'failed', 'failed_before'), seconds, error
-    "Train and evaluate one cell in its run folder; never raises for a failed run (the error goes to error.txt)."
-    import torch
-    out = Path(cell['out']); run_dir = out/cell['run_dir']
-    res = dict(run_dir=cell['run_dir'], status='skipped', seconds=0., error='')
-    state = cell_status(run_dir)
-    if state == 'done': return res
-    if state == 'failed' and not retry_failed:
-        return res | dict(status='failed_before', error=(run_dir / 'error.txt').read_text().strip().splitlines()[-1])
-    if threads: torch.set_num_threads(threads)
-    t0 = time.time()
-    try:
-        (run_dir/'error.txt').unlink(missing_ok=True)
-        go_on = resume and RunPaths(run_dir).is_run() and RunPaths(run_dir).checkpoint('last').exists()
-        if not go_on:  # nothing worth keeping: start clean with the cohort's split for this size
-            if run_dir.exists(): shutil.rmtree(run_dir)
-            spec = load_json(out/'spec.json')
-            folder = out/'cohorts'/cell['cohort']
-            n = cell['n_train'] if cell['n_train'] == 'all' else int(cell['n_train'])
-            sub = nested_subsets(
-                load_splits(folder / 'splits.csv'), [n], pd.read_csv(folder / 'order.csv', dtype={'subject': str})
-            )[n]
-            save_splits(sub, run_dir/'splits.csv')
-            cfg, tcfg = cell_configs(
-                spec,
-                cell['cohort'],
-                cell['model'],
-                cell['strategy'],
-                cell['seed'],
-                cell['data'],
-                _cache_root(spec, out),
-            )
-        else: cfg = tcfg = None  # the run folder's config.json wins
-        with shared_plotlyjs(out/'assets'):  # one plotly.js for every cell's report.html, not 4.6 MB in each
-            # a folder holding only splits.csv starts a run on that split
-            train_run(cfg, tcfg, run_dir, resume=go_on, progress=False)
-        return res | dict(status='done', seconds=round(time.time() - t0, 1))
-    except (KeyboardInterrupt, SystemExit, Preempted): raise  # a preempted cell stays resumable, not failed
-    except BaseException as e:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with atomic_write(run_dir/'error.txt') as f: f.write(traceback.format_exc())
-        return res | dict(status='failed', seconds=round(time.time() - t0, 1), error=f'{type(e).__name__}: {e}')
+__all__ = ['SLURM_KEYS', 'CellJob', 'sweep_history', 'run_sweep', 'slurm_available']
 
 # %% ../../nbs/51_scaling.sweep.ipynb #1278ab45
+def _submitit_requeue():
+    "Inside a submitit job: a function that checkpoints and requeues it (as its signal handler does); else None."
+    from submitit.core.job_environment import JobEnvironment, SignalHandler
+    sig = JobEnvironment._usr_sig()
+    handler = signal.getsignal(sig)
+    if not isinstance(getattr(handler, '__self__', None), SignalHandler): return None
+    return lambda: handler(sig, None)
+
 class CellJob(submitit.helpers.Checkpointable):
-    "A sweep cell as a submitit job that requeues itself, resuming from its last checkpoint, when preempted or timed out."
+    "A sweep cell as a submitit job; preempted or timed out, it requeues itself to resume from its checkpoint."
     def __init__(self, retry_failed:bool=False, # run a cell again whose last attempt failed
                  threads:int|None=None, # torch CPU threads (None: the job's CPUs)
                 ):
@@ -376,19 +36,37 @@ class CellJob(submitit.helpers.Checkpointable):
                  resume:bool=True, # continue interrupted cells from their last checkpoint
                 ) -> dict|list:
         threads = self.threads or int(os.environ.get('SLURM_CPUS_PER_TASK', 0)) or None
-        if isinstance(cell, list): return [run_cell(c, self.retry_failed, resume, threads) for c in cell]
-        return run_cell(cell, retry_failed=self.retry_failed, resume=resume, threads=threads)
+        requeue = _submitit_requeue()  # read before training: the loop puts its own handlers in while it runs
+        try:
+            if isinstance(cell, list): return [run_cell(c, self.retry_failed, resume, threads) for c in cell]
+            return run_cell(cell, retry_failed=self.retry_failed, resume=resume, threads=threads)
+        except Preempted as e:
+            # the loop finished its optimizer step and wrote an exact resume point; submitit requeues the cell
+            if requeue is None: raise
+            get_logger('neurovit_nb.scaling').warning(f'{e}; requeueing the cell')
+            requeue()
+            raise
 
     def checkpoint(self, cell:dict|list, resume:bool=True) -> submitit.helpers.DelayedSubmission:
         "Requeue the same cell(s); finished ones are skipped, the interrupted one continues from `checkpoints/last.pt`."
         return submitit.helpers.DelayedSubmission(CellJob(self.retry_failed, self.threads), cell, resume=True)
 
 # %% ../../nbs/51_scaling.sweep.ipynb #54acd4e5
-SLURM_KEYS = dict(partition='partition (-p)', account='account (-A)', time='time limit per cell, minutes (default 60)',
-                  gpus_per_cell='GPUs per cell (default 0)', cpus_per_cell='CPUs per cell (default 2)', mem_gb='memory per cell, GB',
-                  array_parallelism='cells running at once (default 16)', qos='quality of service', constraint='node features',
-                  setup='shell lines run before each cell (e.g. module load)', extra='other sbatch options, as a mapping',
-                  wait='wait for the array and collect results (default True)', poll_s='seconds between checks while waiting (default 5)')
+SLURM_KEYS = dict(
+    partition='partition (-p)',
+    account='account (-A)',
+    time='time limit per cell, minutes (default 60)',
+    gpus_per_cell='GPUs per cell (default 0)',
+    cpus_per_cell='CPUs per cell (default 2)',
+    mem_gb='memory per cell, GB',
+    array_parallelism='cells running at once (default 16)',
+    qos='quality of service',
+    constraint='node features',
+    setup='shell lines run before each cell (e.g. module load)',
+    extra='other sbatch options, as a mapping',
+    wait='wait for the array and collect results (default True)',
+    poll_s='seconds between checks while waiting (default 5)',
+)
 
 def _slurm_executor(out:Path, slurm:dict) -> tuple[submitit.AutoExecutor, dict]:
     "An AutoExecutor for SLURM with the sweep's options (unknown keys are an error naming them)."
@@ -396,7 +74,8 @@ def _slurm_executor(out:Path, slurm:dict) -> tuple[submitit.AutoExecutor, dict]:
     if bad: raise ConfigError(f'slurm: unknown option(s) {bad}; known: {list(SLURM_KEYS)}')
     if not shutil.which('sbatch'):
         raise RuntimeError(
-            "slurm executor: no 'sbatch' on PATH; run on a SLURM login node (or start a local test cluster with tools/slurm_local.sh)"
+            "slurm executor: no 'sbatch' on PATH; run on a SLURM login node "
+            "(or start a local test cluster with tools/slurm_local.sh)"
         )
     s = {
         'time': 60,
@@ -416,17 +95,20 @@ def _slurm_executor(out:Path, slurm:dict) -> tuple[submitit.AutoExecutor, dict]:
                 f'slurm.{k}: expected a whole number{" of minutes" if k == "time" else ""} >= {lo}, got {slurm[k]!r}'
             )
     ex = submitit.AutoExecutor(folder=out/'slurm'/'%j', cluster='slurm')
-    params = dict(timeout_min=s['time'], slurm_array_parallelism=s['array_parallelism'], cpus_per_task=s['cpus_per_cell'],
-                  name=f"neurovit-{out.name}", slurm_additional_parameters=dict(s.get('extra') or {}))
+    params = dict(timeout_min=s['time'], slurm_array_parallelism=s['array_parallelism'],
+                  cpus_per_task=s['cpus_per_cell'], name=f"neurovit-{out.name}",
+                  slurm_additional_parameters=dict(s.get('extra') or {}))
     if s['gpus_per_cell']: params['gpus_per_node'] = s['gpus_per_cell']
-    for k, sk in (('partition', 'slurm_partition'), ('account', 'slurm_account'), ('qos', 'slurm_qos'), ('constraint', 'slurm_constraint'), ('mem_gb', 'mem_gb'), ('setup', 'slurm_setup')):
+    names = dict(partition='slurm_partition', account='slurm_account', qos='slurm_qos', constraint='slurm_constraint',
+                 mem_gb='mem_gb', setup='slurm_setup')
+    for k, sk in names.items():
         if s.get(k) is not None: params[sk] = s[k]
     ex.update_parameters(**params)
     return ex, s
 
 # %% ../../nbs/51_scaling.sweep.ipynb #195c26c6
 def _job_result(job, cells:list, out:Path) -> list:
-    "A finished submitit job's results; if the job died (killed, out of memory, node failure) its unfinished cells fail with the reason."
+    "A finished job's results; if it died (killed, out of memory, node failure), its unfinished cells fail, saying why."
     try:
         r = job.result()
         return r if isinstance(r, list) else [r]
@@ -459,7 +141,7 @@ def _logged(r:dict, i:int, n:int, log) -> dict:
     return r
 
 def _run_local(cells:list, out:Path, n_parallel:int, retry_failed:bool, log) -> list:
-    "Run cells in this process (n_parallel=1), or in `n_parallel` submitit local jobs that share the cells and divide the cores."
+    "Run cells here (n_parallel=1) or in `n_parallel` submitit local jobs that share the cells and divide the cores."
     threads = max(1, (os.cpu_count() or 1) // n_parallel)
     if n_parallel == 1:
         return [_logged(run_cell(c, retry_failed, threads=threads), i, len(cells), log) for i, c in enumerate(cells)]
@@ -500,8 +182,9 @@ def _run_slurm(cells:list, out:Path, ex:submitit.AutoExecutor, s:dict, retry_fai
 def _record_call(out:Path, t0:float, n_run:int, executor:str, n_parallel:int|None):
     "Append one line per `run_sweep` call to `history.jsonl`: when, how long, how many cells were unfinished, where."
     import platform, socket
-    rec = dict(started=round(t0, 1), seconds=round(time.time() - t0, 2), cells_todo=n_run, executor=executor, n_parallel=n_parallel,
-               host=socket.gethostname(), cpus=os.cpu_count(), machine=platform.machine(), processor=platform.processor())
+    rec = dict(started=round(t0, 1), seconds=round(time.time() - t0, 2), cells_todo=n_run, executor=executor,
+               n_parallel=n_parallel, host=socket.gethostname(), cpus=os.cpu_count(), machine=platform.machine(),
+               processor=platform.processor())
     with open(out/'history.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')  # one short append per call
 
 def sweep_history(out:str|Path, # sweep folder
@@ -548,7 +231,8 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
         changed = _same_design(load_json(out/'spec.json'), json.loads(json.dumps(spec)))
         if changed:
             raise ConfigError(
-                f'{out}: holds a sweep with other {changed}; only n_train, seeds, models and strategies may be added. Use a new folder'
+                f'{out}: holds a sweep with other {changed}; only n_train, seeds, models and strategies may be added. '
+                'Use a new folder'
             )
     # checks the SLURM options before any data work
     if executor == 'slurm': ex, s_opts = _slurm_executor(out, slurm or {})
@@ -567,78 +251,6 @@ def run_sweep(spec:dict|str|Path, # a spec (dict) or a YAML/JSON file
     _record_call(out, t0, len(todo), executor, n_parallel if executor == 'local' else None)
     return res  # report.html: `neurovit_nb.scaling.report.write_sweep_report` (the command writes it)
 
-# %% ../../nbs/51_scaling.sweep.ipynb #3cc54ecd
-def _log_loss(pred:pd.DataFrame) -> float:
-    p = np.clip(pred.prob.to_numpy(float), 1e-6, 1 - 1e-6); y = pred.label.to_numpy(float)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-
-def _n_params(spec:dict, _cache={}) -> int:
-    import torch
-    key = json.dumps(spec, sort_keys=True)
-    if key not in _cache:
-        with torch.device('meta'): _cache[key] = count_params(create_model(**spec))
-    return _cache[key]
-
-def collect_results(out:str|Path, # sweep folder
-                   ) -> pd.DataFrame:
-    "One row per cell (status, test AUC + CI, loss, time, parameters), written to `results.csv`."
-    out = Path(out)
-    plan = pd.read_csv(out/'cells.csv')
-    rows = []
-    for r in plan.to_dict('records'):
-        d = out/r['run_dir']
-        row = dict(
-            r,
-            status=cell_status(d),
-            auc=np.nan,
-            auc_lo=np.nan,
-            auc_hi=np.nan,
-            loss=np.nan,
-            brier=np.nan,
-            n_test=np.nan,
-            time_s=np.nan,
-            n_params=np.nan,
-            error='',
-        )
-        if row['status'] == 'done':
-            m, cfg = load_json(RunPaths(d).metrics), load_json(RunPaths(d).config)
-            t = m.get('test', {})
-            if 'auc' in t:
-                row.update(
-                    auc=t['auc']['value'],
-                    auc_lo=t['auc']['lo'],
-                    auc_hi=t['auc']['hi'],
-                    brier=t.get('brier', {}).get('value', np.nan),
-                    n_test=t.get('n_subjects', np.nan),
-                )
-            pred = pd.read_csv(RunPaths(d).predictions, dtype={'subject': str})
-            if (pred.split == 'test').any(): row['loss'] = _log_loss(pred[pred.split == 'test'])
-            row.update(time_s=m.get('training', {}).get('time_s', np.nan), n_params=_n_params(cfg['model']))
-            cmp_ = m.get('comparison') or {}
-            base = (m.get('baselines') or {}).get(cmp_.get('best_baseline'), {}).get('test', {}).get('auc')
-            if base: row.update(baseline=cmp_['best_baseline'], baseline_auc=base['value'], baseline_auc_lo=base['lo'], baseline_auc_hi=base['hi'],
-                                vs_baseline=cmp_.get('result'), delong_p=(cmp_.get('delong') or {}).get('p_value', np.nan))
-        elif row['status'] == 'failed':
-            lines = (d/'error.txt').read_text().strip().splitlines()
-            row['error'] = lines[-1] if lines else ''
-        rows.append(row)
-    res = pd.DataFrame(rows)
-    with atomic_write(out/'results.csv') as f: res.to_csv(f, index=False)
-    return res
-
-def sweep_status(out:str|Path, # sweep folder
-                ) -> pd.DataFrame: # one row per cell: cohort, n_train, model, strategy, seed, status, error
-    "The state of every cell of a sweep, from its files (nothing is run)."
-    out = Path(out)
-    if not (out/'cells.csv').exists(): raise FileNotFoundError(f'{out}: not a sweep folder (no cells.csv)')
-    plan = pd.read_csv(out/'cells.csv')
-    plan['status'] = [cell_status(out/p) for p in plan.run_dir]
-    plan['error'] = [
-        ((out / p / 'error.txt').read_text().strip().splitlines() or [''])[-1] if s == 'failed' else ''
-        for p, s in zip(plan.run_dir, plan.status)
-    ]
-    return plan.drop(columns='run_dir')
-
 # %% ../../nbs/51_scaling.sweep.ipynb #8b8ffa80
 def slurm_available() -> tuple[bool, str]:
     "Whether `sinfo` answers, with the reason if not."
@@ -647,6 +259,7 @@ def slurm_available() -> tuple[bool, str]:
     try: r = subprocess.run(['sinfo', '-h', '-o', '%a %T'], capture_output=True, text=True, timeout=20)
     except subprocess.TimeoutExpired: return False, 'sinfo did not answer in 20 s'
     if r.returncode: return False, f'sinfo failed: {r.stderr.strip() or r.stdout.strip()}'
-    if not any(l.split()[0] == 'up' and l.split()[1].rstrip('*~#') in ('idle', 'mixed', 'allocated', 'completing') for l in r.stdout.splitlines() if len(l.split()) == 2):
+    rows = [l.split() for l in r.stdout.splitlines() if len(l.split()) == 2]  # availability, node state
+    if not any(a == 'up' and st.rstrip('*~#') in ('idle', 'mixed', 'allocated', 'completing') for a, st in rows):
         return False, f'no partition is up with a usable node: {r.stdout.strip()!r}'
     return True, ''

@@ -7,10 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 from ..core import get_logger
-from ..checkpoint import (get_rng_state, set_rng_state, unwrap_model, clean_state_dict, CheckpointError,
-    prev_path,
-                                    # the file format, for training code
-                                    save_checkpoint, load_checkpoint, restore_checkpoint)
+from ..checkpoint import CheckpointError, prev_path, load_checkpoint
 
 # %% auto #0
 __all__ = ['load_resume_checkpoint']

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from sklearn.metrics import roc_auc_score, balanced_accuracy_score
 from ..core import get_device
 from ..data.augment import mix_batch
-from .checkpoint import unwrap_model
+from ..checkpoint import unwrap_model
 from .distributed import gather_objects, shard_eval_loader
 from .state import TrainConfig, Task, autocast_ctx
 

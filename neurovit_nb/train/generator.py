@@ -17,11 +17,12 @@ from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 import neurovit_nb
 from ..core import Config, ConfigError, get_device, get_logger, load_json, save_json, seed_everything
 from ..data.cohort import TASKS, load_cohort, make_splits, save_splits, load_splits
-from ..data.preprocess import PrepConfig, VolumeCache
+from ..data.preprocess import VolumeCache
+from ..data.prepare import PrepConfig
 from ..models.generative import (AEConfig, LDMConfig, DIAGNOSES, SEXES, generator_preset, build_autoencoder,
                                            build_discriminator, build_unet, build_scheduler, condition_vector)
 from ..rundir import RunPaths, claimed_run, read_log
-from .checkpoint import save_checkpoint, load_checkpoint
+from ..checkpoint import save_checkpoint, load_checkpoint
 from .state import TrainConfig, Task
 from .loop import fit
 

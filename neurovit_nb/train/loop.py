@@ -18,13 +18,12 @@ from tqdm.auto import tqdm
 from ..core import ConfigError, get_device, get_logger, seed_everything
 from ..rundir import RunPaths  # the run folder's file names
 from .schedule import make_schedule, set_lr, run_length, cap_warmup
-from .checkpoint import (save_checkpoint, load_checkpoint, load_resume_checkpoint, restore_checkpoint,
-                                          set_rng_state, unwrap_model)
+from ..checkpoint import save_checkpoint, load_checkpoint, restore_checkpoint, set_rng_state, unwrap_model
+from .checkpoint import load_resume_checkpoint
 from .distributed import (get_rank, get_world_size, is_main_process, shard_loader, shard_eval_loader,
                                            wrap_ddp)
 from .state import (TrainConfig, TrainState, Task, JsonlLog, NonFiniteLossError, Preempted,
-    StopSignals,
-                                     update_best, autocast_ctx)
+                                     StopSignals, update_best, autocast_ctx)
 from .classify import (ClassifierTask, predict, classification_scores, class_weights_from_labels,
                                         _gather_predictions)
 

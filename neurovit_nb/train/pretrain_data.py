@@ -4,6 +4,7 @@
 
 # %% ../../nbs/24b_train.pretrain_data.ipynb #92bd63d2
 from __future__ import annotations
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,7 @@ from ..data.preprocess import PrepConfig, VolumeCache
 from ..data.loaders import VolumeDataset
 from ..models.registry import MODELS, list_models
 from ..models.vit3d import ViT3d
+from ..models.contrastive import view_augment_config
 from ..rundir import RunPaths
 from .distributed import is_main_process, barrier
 
@@ -28,10 +30,10 @@ PRETRAIN_TASKS = {'sex': 'classification', 'ad': 'classification', 'age': 'regre
 
 @dataclass
 class PretrainConfig(Config):
-    "Settings of a pre-training run: data, method, encoder, masking or tasks, and the loop."
+    "Settings of a pre-training run: data, method, encoder, masking, views or tasks, and the loop."
     data: str = '' # BIDS folder or CSV/TSV manifest of the pre-training images
-    # masked autoencoding (no labels needed), or supervised heads on `tasks`
-    method: Literal['supervised', 'mae'] = 'mae'
+    # masked autoencoding or contrastive views (no labels needed), or supervised heads on `tasks`
+    method: Literal['supervised', 'mae', 'simclr'] = 'mae'
     # supervised: one or several of 'sex', 'ad' (classification) and 'age' (regression), one head each
     tasks: tuple[str, ...] = ('sex',)
     model: str = 'vit3d_tiny_p8' # encoder preset (a ViT3d, see `list_models()`)
@@ -45,6 +47,10 @@ class PretrainConfig(Config):
     decoder_depth: int = 1 # mae: decoder blocks
     decoder_num_heads: int = 2 # mae: decoder attention heads
     norm_pix_loss: bool = True # mae: targets normalised per patch
+    proj_dim: int = 128 # simclr: width of the projections that the InfoNCE loss compares
+    proj_hidden_dim: int = 512 # simclr: hidden width of the projection head
+    temperature: float = 0.2 # simclr: InfoNCE temperature
+    view_strength: float = 1. # simclr: strength of the views' augmentation, in (0, 3]
     epochs: int = 40 # passes over the pre-training images (the least number when `min_steps` asks for more)
     min_steps: int = 0 # the run lasts at least this many optimizer steps (0: `epochs` alone)
     lr: float = 1e-3 # peak learning rate (after the warm-up)
@@ -53,9 +59,9 @@ class PretrainConfig(Config):
     warmup_epochs: float = 4.
     weight_decay: float = 0.05 # AdamW decay (not on norms, biases, embeddings)
     grad_clip: float = 1. # gradient norm clip (0: off)
-    bs: int = 8 # batch size per process
+    bs: int = 8 # batch size per process (simclr: at least 2, the other volumes of a batch are the negatives)
     val: float = 0.1 # share of subjects held out to watch the loss (0: none)
-    seed: int = 0 # seeds the weights, the split, the order and the masks
+    seed: int = 0 # seeds the weights, the split, the order and the masks or views
     # splits.csv (or run folder) of the fine-tuning cohort: its test subjects must not be in `data`
     finetune_splits: str|None = None
     cache_dir: str|None = None # preprocessing cache; None: `.neurovit_cache` next to the run folder
@@ -73,6 +79,13 @@ class PretrainConfig(Config):
         need(self.model in MODELS and issubclass(MODELS[self.model].cls, ViT3d), 'model',
             f'{self.model!r} is not a ViT3d preset; choose one of {list_models("vit3d*") + ["nit_p8", "tiny"]}')
         need(0 <= self.mask_ratio < 1, 'mask_ratio', f'must be in [0, 1), got {self.mask_ratio}')
+        need(self.proj_dim >= 1 and self.proj_hidden_dim >= 1, 'proj_dim/proj_hidden_dim',
+            f'must be >= 1, got {self.proj_dim}, {self.proj_hidden_dim}')
+        need(math.isfinite(self.temperature) and self.temperature > 0, 'temperature',
+            f'must be a finite number > 0, got {self.temperature}')
+        view_augment_config(self.view_strength)  # a ConfigError naming view_strength if out of range
+        need(self.method != 'simclr' or self.bs >= 2, 'bs',
+            f'simclr contrasts the volumes of a batch: needs bs >= 2, got {self.bs}')
         need(self.epochs >= 1, 'epochs', f'must be >= 1, got {self.epochs}')
         need(self.lr > 0 and 0 <= self.min_lr <= self.lr, 'lr/min_lr',
             f'need lr > 0 and 0 <= min_lr <= lr, got {self.lr}, {self.min_lr}')

@@ -17,7 +17,8 @@ from ..core import (Config, ConfigError, get_device, get_logger, save_json, load
                               atomic_write)
 from ..data.cohort import (load_cohort, get_task, apply_task, make_splits, save_splits, load_splits,
                                      check_splits, Task)
-from ..data.preprocess import PrepConfig, VolumeCache, preprocessing_warnings
+from ..data.preprocess import VolumeCache
+from ..data.prepare import PrepConfig, preprocessing_warnings
 from ..data.loaders import make_dataloaders
 from ..data.augment import AugmentConfig, BatchAugment
 from ..models.registry import create_model, list_models
@@ -25,7 +26,7 @@ from ..models.vit3d import LoadReport, load_pretrained
 from ..metrics import metrics_table, threshold_warning
 from .scoring import predict_splits, score_splits, fit_run_baselines, baseline_comparison
 from .loop import TrainConfig, fit, predict, class_weights_from_labels
-from .checkpoint import load_checkpoint
+from ..checkpoint import load_checkpoint
 from .distributed import (init_distributed, cleanup_distributed, is_main_process, shard_loader,
                                            wrap_ddp, barrier)
 # the last four: the run folder's readers, importable from here too

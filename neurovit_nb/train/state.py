@@ -209,8 +209,8 @@ class Preempted(Exception):
 
 # %% ../../nbs/22a_train.state.ipynb #2a5023ab
 class StopSignals:
-    "Within `with`, SIGTERM, SIGINT and SIGUSR1 ask the loop to stop after the current step; a second stops at once."
-    names = ('SIGTERM', 'SIGINT', 'SIGUSR1')
+    "Within `with`, SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 ask the loop to stop after the step; a second stops at once."
+    names = ('SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2')
     def __init__(self): self.received, self._old = None, {}
 
     def _handle(self, signum, frame):
