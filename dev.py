@@ -122,7 +122,10 @@ def verify(args):
         if _dirty():
             subprocess.run(['git', 'diff', '--stat'], cwd=ROOT)
             sys.exit(f'`{" ".join(step)}` changed tracked files: run it, check the diff and commit.')
-    print('notebooks clean; library and README in sync', flush=True)
+    # lines of at most 120 characters in the library notebooks (settings in pyproject.toml)
+    if sh(BIN/'ruff', 'check', '--output-format', 'concise', env=env, check=False).returncode:
+        sys.exit('lines over 120 characters in the notebooks above: wrap them (a docstring stays one line).')
+    print('notebooks clean; library and README in sync; lines <= 120 characters', flush=True)
 
 
 DOCS_PKGS = ['sphinx>=8', 'myst-nb>=1.1', 'pydata-sphinx-theme>=0.16', 'selenium>=4.20']

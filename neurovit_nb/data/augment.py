@@ -156,7 +156,11 @@ class BatchAugment(nn.Module):
     def generator(self, device:torch.device|str, # device the random numbers are drawn on
                  ) -> torch.Generator:
         "The augmenter's generator for `device`, created from the seed on first use."
-        key = str(torch.device(device))
+        # 'cuda' and 'cuda:0' are one device: key by the index tensors report, so a resumed run finds its stream
+        device = torch.device(device)
+        if device.type != 'cpu' and device.index is None:
+            device = torch.device(device.type, torch.empty(0, device=device).device.index)
+        key = str(device)
         if key not in self._gens: self._gens[key] = torch.Generator(device=device).manual_seed(self.seed)
         return self._gens[key]
 
