@@ -282,10 +282,9 @@ def _pretrain(cfg:PretrainConfig, out:Path, p:RunPaths, existing:bool, stop_afte
     enc = save_checkpoint(p.checkpoint('encoder'), model.encoder, None, st['step'], st['epoch'], config, rng=False,
         method=cfg.method)
     last = read_log(p.log, 'epoch').iloc[-1].dropna().to_dict()
-    metrics = dict(status='finished', method=cfg.method, epochs=st['epoch'], steps=st['step'], n_train_images=len(tr),
-        n_val_images=len(va),
-                   n_subjects=int(df.subject.nunique()), train_loss=last.get('train_loss'),
-                       val_loss=last.get('val_loss'),
+    metrics = dict(status='finished', method=cfg.method, epochs=st['epoch'], steps=st['step'],
+                   n_train_images=len(tr), n_val_images=len(va), n_subjects=int(df.subject.nunique()),
+                   train_loss=last.get('train_loss'), val_loss=last.get('val_loss'),
                    **{k: v for k, v in last.items() if k.startswith('val_') and k != 'val_loss'},
                    time_s=time.time() - t0, encoder=str(enc))
     save_json(metrics, p.metrics)
@@ -358,6 +357,8 @@ def _card_md(c:dict) -> str:
   no real person's image.
 - **Method**: {r['pretrain']['method']}; seed {r['pretrain'].get('seed', 0)}; encoder `{json.dumps(c['model'])}`.
 - **Recipe**: `PretrainConfig({', '.join(f'{k}={v!r}' for k, v in r['pretrain'].items())})`
+- **Budget**: {m['steps']} optimizer steps ({m['epochs']} epochs), {m['time_s'] / 60:.1f} minutes on the machine
+  that made the file.
 - **Command**: `{c['command']}`
 - **In Python**: `resolve_pretrained({c['builtin']!r}, make=build_builtin)` (neurovit_nb.models.hub,
   neurovit_nb.train.pretrain) makes or finds this file.
