@@ -326,6 +326,7 @@ def compare_to_baselines(model_metrics:dict, # the model's metrics: auc as {valu
                          delong:dict|None=None, # baseline name -> `delong_test(y, model_prob, baseline_prob)`
                          model_name:str='ViT', # how the sentence names the model
                          alpha:float=0.05, # significance level of the verdict
+                         what:str='the best linear baseline', # how the sentence names the kind of baseline
                         ) -> str: # one sentence
     "One sentence comparing a model with the best of its linear baselines (AUC with CIs, DeLong test)."
     if not baseline_metrics: raise ValueError('baseline_metrics: no baselines to compare with')
@@ -333,7 +334,7 @@ def compare_to_baselines(model_metrics:dict, # the model's metrics: auc as {valu
     best = max(baseline_metrics, key=lambda n: _value(baseline_metrics[n]['auc']))
     ma, ba = est(model_metrics), est(baseline_metrics[best])
     head = f'The {model_name} (AUC {_format_estimate(ma, 2)})'
-    tail = f'the best linear baseline, {best} (AUC {_format_estimate(ba, 2)})'
+    tail = f'{what}, {best} (AUC {_format_estimate(ba, 2)})'
     d = (delong or {}).get(best)
     if d is None: return f'{head} is compared with {tail}; no DeLong test was run.'
     if abs(d['auc1'] - ma['value']) > 1e-6 or abs(d['auc2'] - ba['value']) > 1e-6:

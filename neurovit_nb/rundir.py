@@ -373,7 +373,9 @@ def write_run_report(out:str|Path, # run folder with config.json, log.jsonl, met
     preds = read_predictions(p.root)
     classes = tuple(cfg['task']['classes'])
     st, thr, base = metrics.get('training', {}), metrics.get('threshold'), metrics.get('baselines', {})
-    top = ([metrics['comparison']['sentence']] if metrics.get('comparison') else []) + list(metrics.get('warnings', []))
+    cmp_ = metrics.get('comparison') or {}  # the voxel baselines, then the covariates alone, then the warnings
+    top = [s for s in (cmp_.get('sentence'), (cmp_.get('covariates') or {}).get('sentence')) if s]
+    top += list(metrics.get('warnings', []))
     summary = {'data': cfg['run']['data'],
         'task': f"{cfg['task']['name']} ({' vs '.join(classes)}, column {cfg['task']['column']!r})",
                'model': json.dumps(cfg['model']), 'status': st.get('status', ''), 'epochs run': st.get('epoch', ''),

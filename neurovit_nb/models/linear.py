@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 # %% auto #0
-__all__ = ['BASELINES', 'volumes_to_matrix', 'make_baseline', 'fit_baselines', 'baseline_scores']
+__all__ = ['BASELINES', 'COVARIATE_BASELINE', 'volumes_to_matrix', 'make_baseline', 'fit_baselines', 'baseline_scores']
 
 # %% ../../nbs/14_models.linear.ipynb #c3ec51a4
 def volumes_to_matrix(volumes:np.ndarray|torch.Tensor, # (N, C, D, H, W) or (N, D, H, W) preprocessed volumes
@@ -39,8 +39,10 @@ def volumes_to_matrix(volumes:np.ndarray|torch.Tensor, # (N, C, D, H, W) or (N, 
 
 # %% ../../nbs/14_models.linear.ipynb #20988167
 BASELINES = {'pca_logreg': 'PCA + logistic regression', 'linear_svm': 'linear SVM'}
+# a few covariates per subject (age, sex, brain volume), not voxels: reported beside the voxel baselines, not among them
+COVARIATE_BASELINE = {'covariates': 'logistic regression on covariates'}
 
-def make_baseline(name:str, # 'pca_logreg' or 'linear_svm'
+def make_baseline(name:str, # 'pca_logreg', 'linear_svm' or 'covariates'
                   seed:int=0, # seeds the inner folds and the solvers
                   n_splits:int=5, # inner cross-validation folds
                   n_jobs:int|None=None, # parallel grid points (scikit-learn's n_jobs)
@@ -50,12 +52,18 @@ def make_baseline(name:str, # 'pca_logreg' or 'linear_svm'
         pipe = Pipeline([('scale', StandardScaler()), ('pca', PCA(svd_solver='full')),
                          ('clf', LogisticRegression(class_weight='balanced', max_iter=2000))])
         grid = {'pca__n_components': [0.5, 0.8, 0.95], 'clf__C': [1e-3, 1e-2, 1e-1, 1., 10.]}
+    elif name == 'covariates':
+        pipe = Pipeline([('scale', StandardScaler()),
+                         ('clf', LogisticRegression(class_weight='balanced', max_iter=2000))])
+        grid = {'clf__C': [1e-2, 1e-1, 1., 10., 100.]}
     elif name == 'linear_svm':
         pipe = Pipeline(
             [('scale', StandardScaler()), ('clf', SVC(kernel='linear', class_weight='balanced', random_state=seed))]
         )
         grid = {'clf__C': [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]}
-    else: raise ValueError(f'make_baseline: unknown baseline {name!r}; choose from {list(BASELINES)}')
+    else:
+        known = list(BASELINES | COVARIATE_BASELINE)
+        raise ValueError(f'make_baseline: unknown baseline {name!r}; choose from {known}')
     return GridSearchCV(pipe, grid, scoring='roc_auc', cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed),
                         n_jobs=n_jobs, refit=True)
 

@@ -197,6 +197,10 @@ def collect_results(out:str|Path, # sweep folder
                 row.update(baseline=cmp_['best_baseline'], baseline_auc=base['value'], baseline_auc_lo=base['lo'],
                            baseline_auc_hi=base['hi'], vs_baseline=cmp_.get('result'),
                            delong_p=(cmp_.get('delong') or {}).get('p_value', np.nan))
+            cov = (m.get('baselines') or {}).get('covariates', {}).get('test', {}).get('auc')
+            if cov:  # what the covariates alone (age, sex, brain volume) reach on the same test subjects
+                row.update(covariate_auc=cov['value'], covariate_auc_lo=cov['lo'], covariate_auc_hi=cov['hi'],
+                           vs_covariates=(cmp_.get('covariates') or {}).get('result'))
         elif row['status'] == 'failed':
             lines = (d/'error.txt').read_text().strip().splitlines()
             row['error'] = lines[-1] if lines else ''

@@ -10,14 +10,14 @@ import pandas as pd
 import torch
 from torch import nn
 from ..data.preprocess import VolumeCache
-from ..models.linear import BASELINES, volumes_to_matrix, fit_baselines, baseline_scores
+from ..models.linear import BASELINES, COVARIATE_BASELINE, volumes_to_matrix, fit_baselines, baseline_scores
 from ..metrics import (subject_metrics, aggregate_by_subject, choose_threshold, expected_calibration_error,
                                  delong_test, compare_to_baselines)
 from ..rundir import PRED_COLS
 from .classify import predict
 
 # %% auto #0
-__all__ = ['predict_splits', 'score_splits', 'fit_run_baselines', 'baseline_comparison']
+__all__ = ['COVARIATES', 'predict_splits', 'score_splits', 'covariate_table', 'fit_run_baselines', 'baseline_comparison']
 
 # %% ../../nbs/24a_train.scoring.ipynb #779501cc
 def predict_splits(model:nn.Module, # trained model
@@ -56,6 +56,29 @@ def score_splits(images:pd.DataFrame, # one row per image with subject, split, l
             'threshold': thr['value'], 'ece': expected_calibration_error(subj.label, subj.prob)}
     return out, thr
 
+# %% ../../nbs/24a_train.scoring.ipynb #44b4e744
+COVARIATES = ('age', 'sex') # participant columns a covariate baseline may use, besides the brain's volume
+
+def _names_label(v:pd.Series, label:pd.Series) -> bool:
+    "Whether a covariate is the label itself in other words (e.g. sex for the sex task)."
+    return bool(pd.crosstab(v, label).gt(0).sum(axis=1).le(1).all()) and v.nunique() <= label.nunique()
+
+def covariate_table(df:pd.DataFrame, # the run's split table (one row per image)
+                    cache:VolumeCache, # the run's cache: the model's own input
+                   ) -> pd.DataFrame: # one row per image of `df`, one numeric column per covariate
+    "Age and sex where the cohort has them (never the label itself), and the foreground volume of the model's input."
+    out = pd.DataFrame(index=df.index)
+    for c in COVARIATES:
+        if c not in df.columns: continue
+        v = df[c].astype(str).str.upper().str[:1].map({'M': 1., 'F': 0.}) if c == 'sex' else df[c]
+        v = pd.to_numeric(v, errors='coerce')
+        if v.notna().all() and v.nunique() > 1 and not _names_label(v, df.label): out[c] = v.astype(float)
+    # preprocessing leaves the background at exactly 0: what is left is the brain (or the head, if not stripped)
+    ml = float(np.prod(cache.cfg.spacing)) / 1000 if cache.cfg.spacing is not None else 1.
+    out['volume_ml' if cache.cfg.spacing is not None else 'volume_voxels'] = [
+        float(np.count_nonzero(np.asarray(cache.load(p)))) * ml for p in df.path]
+    return out
+
 # %% ../../nbs/24a_train.scoring.ipynb #381b9448
 def _block_for(img_size:tuple, max_features:int) -> int:
     "The smallest block size whose averaging leaves at most `max_features` voxels."
@@ -67,6 +90,7 @@ def fit_run_baselines(df:pd.DataFrame, # the run's split table (subject, label, 
                       cache:VolumeCache, # the run's cache: the voxels the model sees
                       seed:int=0, # seeds the inner folds and the solvers
                       max_features:int=20_000, # block-average the voxels down to at most this many features
+                      covariates:bool=True, # also fit a model of the covariates alone (`covariate_table`)
                      # one row per baseline and evaluation image with `prob`; name -> fit details
                      ) -> tuple[pd.DataFrame, dict]:
     "Fit the linear baselines on the training subjects' preprocessed volumes and score every validation and test image."
@@ -85,8 +109,17 @@ def fit_run_baselines(df:pd.DataFrame, # the run's split table (subject, label, 
     rows = pd.concat([part.assign(baseline=n, prob=s) for n, s in baseline_scores(models, X[ev]).items()],
         ignore_index=True)
     info = {n: dict(name=BASELINES[n], params=m.best_params_, inner_cv_auc=float(m.best_score_), block=block,
-        n_features=int(X.shape[1]),
-                    n_train_subjects=len(y_train)) for n, m in models.items()}
+                    n_features=int(X.shape[1]), n_train_subjects=len(y_train)) for n, m in models.items()}
+    if covariates:  # what the label's covariates alone explain, on the same subjects
+        C = covariate_table(df, cache)
+        C_train = np.stack([C.to_numpy()[train.index[ix]].mean(0) for ix in groups.values()])
+        m = fit_baselines(C_train, y_train, names=('covariates',), seed=seed,
+                          n_splits=5 if len(y_train) >= 50 else 3)['covariates']
+        probs = baseline_scores({'covariates': m}, C.to_numpy()[ev])['covariates']
+        rows = pd.concat([rows, part.assign(baseline='covariates', prob=probs)], ignore_index=True)
+        info['covariates'] = dict(name=f"{COVARIATE_BASELINE['covariates']} ({', '.join(C.columns)})",
+                                  covariates=list(C.columns), params=m.best_params_, inner_cv_auc=float(m.best_score_),
+                                  n_features=C.shape[1], n_train_subjects=len(y_train))
     return rows, info
 
 # %% ../../nbs/24a_train.scoring.ipynb #ef9429c7
@@ -96,25 +129,35 @@ def baseline_comparison(images:pd.DataFrame, # the model's predictions, one row 
                         model_test:dict, # the model's test metrics
                         model_name:str='model', # how the sentence names the model
                         alpha:float=0.05, # significance level of the verdict
-                       ) -> dict: # best_baseline, result ('beats', 'ties', 'loses' or None), delong, sentence
+                       ) -> dict: # best_baseline, result, delong, sentence; `covariates`: the same against them
     "Compare the model with the best baseline (chosen on validation) on the test subjects: DeLong, verdict, sentence."
     def val_auc(n):
         v = baselines[n].get('val', {}).get('auc', {}).get('value', float('nan'))
         return v if np.isfinite(v) else baselines[n].get('inner_cv_auc', float('nan'))
-    best = max(baselines, key=lambda n: np.nan_to_num(val_auc(n), nan=-1.))
-    out = dict(best_baseline=best, chosen_on='validation AUC', result=None, delong=None)
+    voxels = [n for n in baselines if n not in COVARIATE_BASELINE]  # the best is a model of the same voxels
+    best = max(voxels, key=lambda n: np.nan_to_num(val_auc(n), nan=-1.))
+    out = _versus(images, baseline_rows, best, baselines, model_test, model_name, alpha, 'the best linear baseline')
+    out = dict(best_baseline=best, chosen_on='validation AUC') | out
+    if 'covariates' in baselines:
+        out['covariates'] = _versus(images, baseline_rows, 'covariates', baselines, model_test, model_name, alpha,
+                                    'a model of the covariates alone')
+    return out
+
+def _versus(images, baseline_rows, name, baselines, model_test, model_name, alpha, what) -> dict:
+    "The model against one baseline on the test subjects: result, DeLong test and a sentence."
+    out = dict(result=None, delong=None)
     keys = ['subject', 'label']
     has_test = (images.split == 'test').any()
     a = aggregate_by_subject(images[images.split == 'test']) if has_test else pd.DataFrame(columns=keys + ['prob'])
-    b = baseline_rows[(baseline_rows.baseline == best) & (baseline_rows.split == 'test')]
+    b = baseline_rows[(baseline_rows.baseline == name) & (baseline_rows.split == 'test')]
     both = a[keys + ['prob']].merge(aggregate_by_subject(b)[keys + ['prob']], on=keys, suffixes=('_model',
         '_base')) if len(b) else a.iloc[:0]
     try: d = delong_test(both.label.values, both.prob_model.values, both.prob_base.values)
     except (ValueError, AttributeError) as e:
-        return out | {'sentence': f"The {model_name} could not be compared with the linear baselines on the test "
+        return out | {'sentence': f"The {model_name} could not be compared with {what} on the test "
             f"subjects ({str(e).split(';')[0]})."}
-    name = baselines[best]['name']
-    sentence = compare_to_baselines(model_test, {name: baselines[best]['test']}, {name: d}, model_name=model_name,
-        alpha=alpha)
+    shown = baselines[name]['name']
+    sentence = compare_to_baselines(model_test, {shown: baselines[name]['test']}, {shown: d}, model_name=model_name,
+                                    alpha=alpha, what=what)
     return out | {'result': 'ties' if d['p_value'] >= alpha else 'beats' if d['diff'] > 0 else 'loses', 'delong': d,
         'sentence': sentence}
