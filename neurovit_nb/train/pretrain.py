@@ -152,8 +152,7 @@ class ContrastiveTask(Task):
         self.augment = BatchAugment(view_augment_config(strength), seed=seed)
         self.dev = torch.device('cpu')
 
-    # the device as tensors report it ('cuda' -> 'cuda:0'): the augmenter keeps one generator per device name
-    def setup(self, model, dev): self.dev = torch.empty(0, device=dev).device
+    def setup(self, model, dev): self.dev = dev  # the augmenter keys its streams by the device's index
     def start_epoch(self, epoch, seed): self.augment.manual_seed(seed)
     def prepare(self, batch, dev): return two_views(batch[0].to(dev, non_blocking=True), augment=self.augment)
     def loss(self, model, views): return model(*views)['loss'], {}
