@@ -9,7 +9,7 @@ from pathlib import Path
 from .core import get_logger, load_json
 from .data.synthetic import write_synthetic_bids
 from .metrics import metrics_table
-from .train.loop import TrainConfig
+from .train.state import TrainConfig
 from .train.runs import DEFAULTS, RunConfig, train_run, scale_warmup
 from .rundir import RunPaths
 

@@ -11,7 +11,8 @@ import pandas as pd
 import yaml
 from ..core import ConfigError
 from ..models.registry import list_models
-from ..train.runs import RunConfig, TrainConfig, default_configs
+from ..train.state import TrainConfig
+from ..train.runs import RunConfig, default_configs
 
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'validate_spec', 'example_spec', 'load_spec',

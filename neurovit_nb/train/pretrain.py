@@ -18,7 +18,8 @@ import neurovit_nb
 from ..core import (Config, ConfigError, atomic_write, save_json, load_json, get_device, get_logger,
                               seed_everything)
 from ..data.cohort import load_cohort, get_task, load_splits
-from ..data.preprocess import PrepConfig, VolumeCache
+from ..data.prepare import PrepConfig
+from ..data.preprocess import VolumeCache
 from ..models.registry import create_model
 from ..models.vit3d import ViT3d
 from ..models.mae import MAE3d, MAE3dConfig, plot_reconstruction

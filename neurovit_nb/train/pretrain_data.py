@@ -14,7 +14,8 @@ import torch
 from torch.utils.data import Dataset
 from ..core import Config, ConfigError, atomic_write
 from ..data.cohort import load_cohort, get_task, load_splits
-from ..data.preprocess import PrepConfig, VolumeCache
+from ..data.prepare import PrepConfig
+from ..data.preprocess import VolumeCache
 from ..data.loaders import VolumeDataset
 from ..models.registry import MODELS, list_models
 from ..models.vit3d import ViT3d

@@ -25,7 +25,9 @@ from ..models.registry import create_model, list_models
 from ..models.vit3d import LoadReport, load_pretrained
 from ..metrics import metrics_table, threshold_warning
 from .scoring import predict_splits, score_splits, fit_run_baselines, baseline_comparison
-from .loop import TrainConfig, fit, predict, class_weights_from_labels
+from .state import TrainConfig
+from .classify import predict, class_weights_from_labels
+from .loop import fit
 from ..checkpoint import load_checkpoint
 from .distributed import (init_distributed, cleanup_distributed, is_main_process, shard_loader,
                                            wrap_ddp, barrier)
