@@ -282,31 +282,31 @@ def fit(model:nn.Module, # the model to train; may be DDP-wrapped
                     st.step += 1; st.epoch_step = i; st.samples_seen += n * world; meter.add(loss, n); bar.update(1)
                     rec = dict(kind='step', epoch=epoch, step=st.step, loss=loss, lr=lr, grad_norm=grad_norm)
                     if st.step % cfg.log_every == 0 or i == spe or st.step == total:
-                        jlog.log(rec | {k_: float(v) for k_,
-                            v in logs.items()} | meter.rate() | dict(samples_seen=st.samples_seen))
+                        extra_logs = {name: float(v) for name, v in logs.items()}
+                        jlog.log(rec | extra_logs | meter.rate() | dict(samples_seen=st.samples_seen))
                         bar.set_postfix(epoch=epoch + 1, loss=f'{loss:.3f}', lr=f'{lr:.1e}', refresh=False)
                     if on_step is not None: on_step(rec)
                     if st.step >= total: break
                     if _stop_requested(stop, dev):
                         saver.save('last', st, dict(loss_sum=meter.loss_sum, seen=meter.seen))
                         raise Preempted(f"{stop.received}: stopped after optimizer step {st.step} (epoch {epoch + 1}, "
-                            f"step {i} of {spe}); "
-                                        f"the resume point is {saver.path('last')}", stop.received, st.step)
-                    if cfg.ckpt_every and st.step % cfg.ckpt_every == 0: saver.save('last', st,
-                        dict(loss_sum=meter.loss_sum, seen=meter.seen))
+                                        f"step {i} of {spe}); the resume point is {saver.path('last')}",
+                                        stop.received, st.step)
+                    if cfg.ckpt_every and st.step % cfg.ckpt_every == 0:
+                        saver.save('last', st, dict(loss_sum=meter.loss_sum, seen=meter.seen))
                 ck = None
-                erec = _end_epoch(net, val_dl, st, cfg, dict(kind='epoch', epoch=epoch + 1, step=st.step, lr=lr,
-                    **meter.summary()), task, total, saver, dev)
+                erec = dict(kind='epoch', epoch=epoch + 1, step=st.step, lr=lr, **meter.summary())
+                erec = _end_epoch(net, val_dl, st, cfg, erec, task, total, saver, dev)
                 jlog.log(erec); history.append(erec); done += 1
                 bar.set_postfix(epoch=epoch + 1, loss=f"{erec['train_loss']:.3f}", refresh=True)
                 if st.status == 'early_stopped':
                     _say(f'early stop at epoch {st.epoch}: no {task.monitor or cfg.monitor} improvement for '
-                        f'{cfg.patience} epochs (best epoch {st.best_epoch})'); break
+                         f'{cfg.patience} epochs (best epoch {st.best_epoch})')
+                    break
                 if st.status != 'running' or (stop_after is not None and done >= stop_after): break
                 if _stop_requested(stop, dev):
-                    raise Preempted(f"{stop.received}: stopped after epoch {st.epoch} (optimizer step {st.step}); the "
-                        f"resume point is {saver.path('last')}",
-                                    stop.received, st.step)
+                    raise Preempted(f"{stop.received}: stopped after epoch {st.epoch} (optimizer step {st.step}); "
+                                    f"the resume point is {saver.path('last')}", stop.received, st.step)
     except NonFiniteLossError as e:
         err = _nonfinite_error(e, st, saver.path('last'), lr_at(st.step))
         jlog.log(dict(kind='error', step=st.step, epoch=st.epoch, message=str(err)))
