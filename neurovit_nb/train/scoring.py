@@ -65,6 +65,7 @@ def _names_label(v:pd.Series, label:pd.Series) -> bool:
 
 def covariate_table(df:pd.DataFrame, # the run's split table (one row per image)
                     cache:VolumeCache, # the run's cache: the model's own input
+                    foreground:list|None=None, # non-zero voxels per image, if the caller already counted them
                    ) -> pd.DataFrame: # one row per image of `df`, one numeric column per covariate
     "Age and sex where the cohort has them (never the label itself), and the foreground volume of the model's input."
     out = pd.DataFrame(index=df.index)
@@ -75,8 +76,8 @@ def covariate_table(df:pd.DataFrame, # the run's split table (one row per image)
         if v.notna().all() and v.nunique() > 1 and not _names_label(v, df.label): out[c] = v.astype(float)
     # preprocessing leaves the background at exactly 0: what is left is the brain (or the head, if not stripped)
     ml = float(np.prod(cache.cfg.spacing)) / 1000 if cache.cfg.spacing is not None else 1.
-    out['volume_ml' if cache.cfg.spacing is not None else 'volume_voxels'] = [
-        float(np.count_nonzero(np.asarray(cache.load(p)))) * ml for p in df.path]
+    if foreground is None: foreground = [np.count_nonzero(np.asarray(cache.load(p))) for p in df.path]
+    out['volume_ml' if cache.cfg.spacing is not None else 'volume_voxels'] = np.asarray(foreground, float) * ml
     return out
 
 # %% ../../nbs/24a_train.scoring.ipynb #381b9448
@@ -95,15 +96,18 @@ def fit_run_baselines(df:pd.DataFrame, # the run's split table (subject, label, 
                      ) -> tuple[pd.DataFrame, dict]:
     "Fit the linear baselines on the training subjects' preprocessed volumes and score every validation and test image."
     block = _block_for(tuple(cache.cfg.img_size), max_features)
-    # (N, F)
-    X = np.concatenate([volumes_to_matrix(np.asarray(cache.load(p), dtype=np.float32)[None], block) for p in df.path])
+    blocks, foreground = [], []  # each volume is read once: its block-averaged voxels and its foreground size
+    for p in df.path:
+        v = np.asarray(cache.load(p), dtype=np.float32)
+        blocks.append(volumes_to_matrix(v[None], block)); foreground.append(np.count_nonzero(v))
+    X = np.concatenate(blocks)  # (N, F)
     train = df[df.split == 'train']
     # one row per training subject: the mean of its images
     groups = train.groupby(['subject', 'label'], sort=False).indices
-    X_train = np.stack([X[train.index[ix]].mean(0) for ix in groups.values()])
+    per_subject = lambda M: np.stack([M[train.index[ix]].mean(0) for ix in groups.values()])
     y_train = np.array([label for _, label in groups])
-    # inner folds of a few subjects say little
-    models = fit_baselines(X_train, y_train, seed=seed, n_splits=5 if len(y_train) >= 50 else 3)
+    n_splits = 5 if len(y_train) >= 50 else 3  # inner folds of a few subjects say little
+    models = fit_baselines(per_subject(X), y_train, seed=seed, n_splits=n_splits)
     ev = df.split.isin(['val', 'test', 'external']).to_numpy()
     part = df.loc[ev, [c for c in PRED_COLS if c in df.columns]].reset_index(drop=True)
     rows = pd.concat([part.assign(baseline=n, prob=s) for n, s in baseline_scores(models, X[ev]).items()],
@@ -111,10 +115,9 @@ def fit_run_baselines(df:pd.DataFrame, # the run's split table (subject, label, 
     info = {n: dict(name=BASELINES[n], params=m.best_params_, inner_cv_auc=float(m.best_score_), block=block,
                     n_features=int(X.shape[1]), n_train_subjects=len(y_train)) for n, m in models.items()}
     if covariates:  # what the label's covariates alone explain, on the same subjects
-        C = covariate_table(df, cache)
-        C_train = np.stack([C.to_numpy()[train.index[ix]].mean(0) for ix in groups.values()])
-        m = fit_baselines(C_train, y_train, names=('covariates',), seed=seed,
-                          n_splits=5 if len(y_train) >= 50 else 3)['covariates']
+        C = covariate_table(df, cache, foreground)
+        m = fit_baselines(per_subject(C.to_numpy()), y_train, names=('covariates',), seed=seed,
+                          n_splits=n_splits)['covariates']
         probs = baseline_scores({'covariates': m}, C.to_numpy()[ev])['covariates']
         rows = pd.concat([rows, part.assign(baseline='covariates', prob=probs)], ignore_index=True)
         info['covariates'] = dict(name=f"{COVARIATE_BASELINE['covariates']} ({', '.join(C.columns)})",
