@@ -18,7 +18,7 @@ from ..models.registry import create_model, count_params
 from ..train.runs import train_run, read_cohort, prep_config_for
 from ..rundir import RunPaths
 from ..train.state import Preempted
-from .grid import nested_order, nested_subsets, cell_configs
+from .grid import nested_order, nested_subsets, cell_configs, order_seeds
 
 # %% auto #0
 __all__ = ['prepare_cohort', 'cell_status', 'run_cell', 'collect_results', 'sweep_status']
@@ -57,10 +57,11 @@ def prepare_cohort(spec:dict, # a validated spec
         except ValueError as e: raise ConfigError(f'cohorts.{name}: {e}') from None
         check_splits(df, group_col=group_col)
         save_splits(df, folder/'splits.csv')
-    if (folder/'order.csv').exists(): order = pd.read_csv(folder/'order.csv', dtype={'subject': str})
-    else:
-        order = nested_order(df, spec['subset_seed'])
-        with atomic_write(folder/'order.csv') as f: order.to_csv(f, index=False)
+    for s in spec['seeds']:  # one nested order, or one per training seed
+        path = _order_file(folder, spec, s)
+        if path.exists(): continue
+        with atomic_write(path) as f: nested_order(df, order_seeds(spec)[s]).to_csv(f, index=False)
+    order = pd.read_csv(_order_file(folder, spec, spec['seeds'][0]), dtype={'subject': str})
     prep = load_json(folder/'prep.json') if (folder/'prep.json').exists() else {}
     preps = {}
     for m in spec['models']:
@@ -82,6 +83,10 @@ def prepare_cohort(spec:dict, # a validated spec
             df = df[~df.path.isin(bad)].reset_index(drop=True); save_splits(df, folder/'splits.csv')
         save_json(prep, folder/'prep.json')
     return dict(data=data, splits=df, order=order, n_pool=len(order), prep=prep)
+
+def _order_file(folder:Path, spec:dict, seed:int) -> Path:
+    "The nested order a training seed's cells take their subjects from."
+    return folder/('order.csv' if spec['subset_seed'] != 'seed' else f'order_s{seed}.csv')
 
 def _cache_root(spec:dict, out:Path) -> Path:
     return Path(spec['options'].get('cache_dir') or out/'cache').absolute()
@@ -121,7 +126,8 @@ def run_cell(cell:dict, # one row of the plan, plus `out` (sweep folder)
             folder = out/'cohorts'/cell['cohort']
             n = cell['n_train'] if cell['n_train'] == 'all' else int(cell['n_train'])
             sub = nested_subsets(
-                load_splits(folder / 'splits.csv'), [n], pd.read_csv(folder / 'order.csv', dtype={'subject': str})
+                load_splits(folder / 'splits.csv'), [n],
+                pd.read_csv(_order_file(folder, spec, cell['seed']), dtype={'subject': str}),
             )[n]
             save_splits(sub, run_dir/'splits.csv')
             cfg, tcfg = cell_configs(

@@ -16,7 +16,7 @@ from ..train.runs import RunConfig, default_configs
 
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'validate_spec', 'example_spec', 'load_spec',
-           'nested_order', 'nested_subsets', 'cell_configs', 'plan_cells']
+           'nested_order', 'order_seeds', 'nested_subsets', 'cell_configs', 'plan_cells']
 
 # %% ../../nbs/50a_scaling.grid.ipynb #d2c67a7e
 SPLIT_FIELDS = (
@@ -44,7 +44,7 @@ SPEC_KEYS = dict(
     strategies='name -> {pretrained, ...} (default: scratch)',
     seeds='training seeds',
     options='RunConfig/TrainConfig fields for every cell',
-    subset_seed='seed of the nested training order',
+    subset_seed="seed of the nested training order, or 'seed': each training seed draws its own nested subsets",
     device="'auto', 'cpu', 'cuda'",
 )
 _NAME = re.compile(r'^[A-Za-z0-9_.]+$')
@@ -103,9 +103,12 @@ def validate_spec(spec:dict, # the spec, as read from YAML/JSON
         if k not in spec: raise ConfigError(f'{src}{k}: missing ({SPEC_KEYS[k]})')
     out = dict(
         name=str(spec.get('name', 'sweep')),
-        subset_seed=int(spec.get('subset_seed', 0)),
+        subset_seed=spec.get('subset_seed', 0),
         device=str(spec.get('device', 'auto')),
     )
+    ss = out['subset_seed']
+    if ss != 'seed' and not (isinstance(ss, int) and not isinstance(ss, bool) and ss >= 0):
+        raise ConfigError(f"{src}subset_seed: an integer >= 0 or 'seed', got {ss!r}")
     out['cohorts'] = _named(spec['cohorts'], 'cohorts', src)
     for name, c in out['cohorts'].items():
         c = {'data': c} if isinstance(c, str) else c
@@ -183,6 +186,11 @@ def nested_order(df:pd.DataFrame, # split table (one row per image) with subject
     return pd.DataFrame(order, columns=['subject', 'label']).assign(rank=lambda d: np.arange(len(d)))
 
 # %% ../../nbs/50a_scaling.grid.ipynb #a086f045
+def order_seeds(spec:dict, # a validated spec
+               ) -> dict: # training seed -> seed of its nested order
+    "Which nested order each training seed uses: one shared order, or one per seed (`subset_seed: seed`)."
+    return {s: (s if spec['subset_seed'] == 'seed' else spec['subset_seed']) for s in spec['seeds']}
+
 def nested_subsets(df:pd.DataFrame, # split table of the whole cohort
                    sizes:list, # training-set sizes (subjects), or 'all'
                    order:pd.DataFrame|None=None, # from `nested_order` (made with `seed` if None)
