@@ -294,11 +294,13 @@ def auc_mde(n_pos:int, # positive test subjects
     return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * np.sqrt(2 * var * (1 - corr)))
 
 def claim_verdicts(gains:pd.DataFrame, # from `auc_gains`: gain, gain_lo, gain_hi, p_no_gain per comparison
-                   claimed:float=0.05, # the gain the paper claims
+                   # the gain the paper claims: one number, or None to read each comparison's from a `claimed` column
+                   claimed:float|None=0.05,
                    alpha:float=0.05, # family-wise error rate of "reproduces"
                   ) -> pd.DataFrame: # `gains` with p_holm and verdict
     "Computed verdicts: 'reproduces', 'does not reproduce' or 'inconclusive', by the rule stated above."
     g = gains.copy()
+    claimed = g['claimed'].to_numpy(float) if claimed is None else claimed
     g['p_holm'] = holm(g.p_no_gain.clip(lower=1e-12)) if len(g) else []
     g['verdict'] = np.select([(g.p_holm < alpha) & (g.gain > 0), g.gain_hi < claimed],
                              ['reproduces', 'does not reproduce'], 'inconclusive')

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The report grids of the paper reproduction, in order, from the repository root (about 90 minutes on 2 CPU cores).
+# The report grids of the paper reproduction, in order, from the repository root (about 100 minutes on 2 CPU cores).
 # Every step resumes: rerun the script after an interruption. The cohorts are the registry's report_a and report_b
 # (nbs/experiments/cohort_registry.csv), never read by any choice of the package's defaults.
 set -e
@@ -16,6 +16,7 @@ neurovit_sweep $P/report_sfcn_cpu.yaml --out $R/sfcn --n_parallel 2
 neurovit_pretrain --data $R/pretrain/synth_600 --out $R/pretrain/mae_synth --method mae --epochs 40 --warmup_epochs 4 \
   --lr 1.5e-3 --val 0.1 --seed 0 --device cpu --quiet $AGAIN
 neurovit_sweep $P/report_strategies_cpu.yaml --out $R/strategies --n_parallel 2
+neurovit_sweep $P/report_sex_cpu.yaml --out $R/sex --n_parallel 2
 # the two-cohort test: each cohort's models at 400 training subjects on the other cohort's test subjects
 python - <<'PY'
 from neurovit_nb.data.cohort import load_splits
