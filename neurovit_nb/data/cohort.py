@@ -13,8 +13,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 from ..core import atomic_write, get_logger
 
 # %% auto #0
-__all__ = ['TASKS', 'read_bids', 'read_manifest', 'load_cohort', 'Task', 'get_task', 'apply_task', 'make_splits', 'check_splits',
-           'make_folds', 'select_fold', 'save_splits', 'load_splits', 'mark_external']
+__all__ = ['TASKS', 'read_bids', 'read_manifest', 'load_cohort', 'Task', 'get_task', 'apply_task', 'split_fractions',
+           'make_splits', 'check_splits', 'make_folds', 'select_fold', 'save_splits', 'load_splits', 'mark_external']
 
 # %% ../../nbs/03_data.cohort.ipynb #5a2cf296
 _log = get_logger('neurovit_nb.data.cohort')
@@ -282,6 +282,14 @@ def _fold_of(subs:pd.DataFrame, k:int, seed:int, what:str='folds') -> np.ndarray
     for i, (_, idx) in enumerate(skf.split(np.zeros(len(subs)), subs.strat.values, subs.group.values)): fold[idx] = i
     return fold
 
+# %% ../../nbs/03_data.cohort.ipynb #db2a4f47
+def split_fractions(val:float, # fraction of subjects asked for validation
+                    test:float, # fraction of subjects asked for test
+                   ) -> tuple[float, float]: # the fractions `make_splits` gives: (val, test)
+    "The validation and test fractions a split really has (the test set is one of round(1/test) folds)."
+    t = 1 / round(1 / test) if test > 0 else 0.
+    return ((1 - t) / round((1 - test) / val) if val > 0 else 0.), t
+
 # %% ../../nbs/03_data.cohort.ipynb #f09acbcd
 def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subject`
                 val:float=0.15, # fraction of subjects for validation (0 for none)
@@ -311,6 +319,10 @@ def make_splits(df:pd.DataFrame, # cohort table (one row per image) with `subjec
                          f'(the test set is one fold of {k_test}, the validation set one fold of {k_val} of the rest); '
                          f'the classes have {counts} subjects. Use larger fractions, a larger cohort, '
                          'or stratify_col=None')
+    got = split_fractions(val, test)
+    if max(abs(got[0] - val), abs(got[1] - test)) > 0.02:
+        _log.warning(f'splits: val={val}, test={test} give {got[0]:.3f} and {got[1]:.3f} of the subjects '
+                     '(one fold of round(1/test), then one fold of the rest); see split_fractions')
     subs['split'] = 'train'
     if test > 0:
         subs.loc[_fold_of(subs, round(1/test), seed, f'test={test}') == 0, 'split'] = 'test'

@@ -17,7 +17,7 @@ neurovit_pretrain --data $R/pretrain/synth_600 --out $R/pretrain/mae_synth --met
   --lr 1.5e-3 --val 0.1 --seed 0 --device cpu --quiet $AGAIN
 neurovit_sweep $P/report_strategies_cpu.yaml --out $R/strategies --n_parallel 2
 neurovit_sweep $P/report_sex_cpu.yaml --out $R/sex --n_parallel 2
-# the two-cohort test: each cohort's models at 400 training subjects on the other cohort's test subjects
+# the two-cohort test: each cohort's models at 360 training subjects on the other cohort's test subjects
 python - <<'PY'
 from neurovit_nb.data.cohort import load_splits
 R = 'runs/paper_report'
@@ -29,7 +29,7 @@ for s in 0 1 2; do
   for pair in "scaling/cells/report_a report_b" "transfer/cells/report_b report_a"; do
     set -- $pair
     out=$R/two_cohort/$(basename $1)_on_$2_s$s
-    [ -f $out/metrics.json ] || neurovit_eval $R/$1/n0400-vit_default-scratch-s$s $R/data/$2_test.csv --name $2 \
+    [ -f $out/metrics.json ] || neurovit_eval $R/$1/n0360-vit_default-scratch-s$s $R/data/$2_test.csv --name $2 \
       --out $out --cache_dir $R/cache --device cpu --quiet
   done
 done
