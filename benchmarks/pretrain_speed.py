@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""MAE pre-training step time against the supervised step of the same encoder, in one process.
+"""MAE and SimCLR pre-training step times against the supervised step of the same encoder, in one process.
 
     python benchmarks/pretrain_speed.py --device cuda --out OUT.json   # ViT-B/16 at 96^3, MAE decoder 512 wide, 8 blocks
     python benchmarks/pretrain_speed.py --smoke --out OUT.json         # tiny shapes on the CPU: checks the script
@@ -32,7 +32,7 @@ def main(device:str='auto', # 'cuda', 'cpu' or 'auto'
          steps:int=None, # optimizer steps per timing (default 10 on GPU, 3 otherwise)
          out:str='benchmarks/pretrain_speed.json', # results JSON (a markdown table is written beside it)
         ):
-    "Time the MAE step against the supervised step of the same encoder."
+    "Time the MAE and SimCLR steps against the supervised step of the same encoder."
     dev = 'cuda' if device == 'auto' and torch.cuda.is_available() else 'cpu' if device == 'auto' else device
     shape = shape or ('smoke' if smoke else 'gpu' if dev == 'cuda' else 'cpu')
     p = {'smoke': SMOKE, 'gpu': GPU, 'cpu': CPU}[shape]
@@ -46,6 +46,11 @@ def main(device:str='auto', # 'cuda', 'cpu' or 'auto'
           f"| encoder, input, batch | {cfg.model}, {tuple(cfg.img_size)}, {res['bs']} |",
           f"| tokens / visible to the MAE encoder | {res['tokens']} / {res['visible']} |",
           f"| MAE step (ms) | {res['mae_ms']:.1f} |", f"| supervised step (ms) | {res['supervised_ms']:.1f} |",
-          f"| ratio MAE / supervised (goal <= 0.45) | {res['ratio']:.2f} |"]
+          f"| ratio MAE / supervised (goal <= 0.45) | {res['ratio']:.2f} |",
+          f"| SimCLR step, two views (ms) | {res['simclr_ms']:.1f} |",
+          f"| ratio SimCLR / supervised | {res['simclr_ratio']:.2f} |",
+          f"| CPU time per step: MAE, SimCLR, supervised (ms) | {res['mae_cpu_ms']:.1f}, {res['simclr_cpu_ms']:.1f}, "
+          f"{res['supervised_cpu_ms']:.1f} |",
+          f"| measured | {res['date']}, torch {res['torch']} |"]
     Path(out).with_suffix('.md').write_text('\n'.join(md) + '\n')
     print('\n'.join(md))

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, fields
 import torch
 import torch.nn as nn
+import torch.distributed as dist
 import torch.nn.functional as F
 from ..core import ConfigError
 from ..data.augment import AugmentConfig, BatchAugment
@@ -31,6 +32,7 @@ class SimCLR3dConfig(ViT3dConfig):
     proj_hidden_dim: int = 512 # hidden width of the projection head
     temperature: float = 0.2 # InfoNCE temperature: smaller weighs the hardest negatives more
     view_strength: float = 1. # scales every magnitude of `view_augment_config` (0, 3]
+    gather_negatives: bool = True # under DDP, contrast with the views of every process (training mode only)
 
     def validate(self):
         super().validate()
@@ -42,6 +44,8 @@ class SimCLR3dConfig(ViT3dConfig):
         if not (math.isfinite(self.temperature) and self.temperature > 0):
             raise ConfigError(f'{n}.temperature: must be a finite number > 0, got {self.temperature}')
         _check_strength(self.view_strength, f'{n}.view_strength')
+        if not isinstance(self.gather_negatives, bool):
+            raise ConfigError(f'{n}.gather_negatives: must be true or false, got {self.gather_negatives!r}')
 
     def encoder_config(self) -> ViT3dConfig:
         "The `ViT3dConfig` of the encoder alone (a headless `ViT3d`)."
@@ -49,23 +53,35 @@ class SimCLR3dConfig(ViT3dConfig):
         return ViT3dConfig(**{k: v for k, v in self.to_dict().items() if k in names})
 
 # %% ../../nbs/15a_models.contrastive.ipynb #2dd25467
+def _gather_views(z:torch.Tensor, # this process's views (n, P)
+                 ) -> tuple[torch.Tensor, int]: # every process's views (world * n, P) in rank order; this one's offset
+    "All processes' rows of `z`, with gradients flowing back to the process that made them (`z`, 0 when alone)."
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1: return z, 0
+    from torch.distributed.nn.functional import all_gather  # the autograd-aware collective
+    return torch.cat(all_gather(z)), dist.get_rank() * len(z)
+
+# %% ../../nbs/15a_models.contrastive.ipynb #7037ebe1
 def info_nce(z1:torch.Tensor, # projections of the first views (B, P)
              z2:torch.Tensor, # projections of the second views (B, P); row i is the other view of row i of z1
              temperature:float=0.2, # divides the cosine similarities
-            ) -> torch.Tensor: # scalar: the mean over the 2B views
-    "Symmetric NT-Xent: each of the 2B views must pick its partner view among the 2B - 1 others."
+             gather:bool=True, # under DDP, contrast with every process's views (each passes the same B)
+            ) -> torch.Tensor: # scalar: the mean over this process's 2B views
+    "Symmetric NT-Xent: each view must pick its partner among all other views of the batch (of every process)."
     if z1.ndim != 2 or z1.shape != z2.shape:
         raise ValueError(f'info_nce: expected two (B, P) batches of the same shape, got {tuple(z1.shape)} and '
                          f'{tuple(z2.shape)}')
     B = len(z1)
     if B < 2: raise ValueError(f'info_nce: needs a batch of at least 2 volumes (the others are the negatives), got {B}')
     if not temperature > 0: raise ValueError(f'info_nce: temperature must be > 0, got {temperature}')
-    with torch.autocast(z1.device.type, enabled=False):  # a (2B, 2B) matrix: cheap in float32, and more exact
-        z = F.normalize(torch.cat([z1, z2]).float(), dim=1)      # (2B, P) on the unit sphere
-        sim = z @ z.T / temperature                             # (2B, 2B) cosine similarities / temperature
-        self_pairs = torch.eye(2 * B, dtype=torch.bool, device=z.device)
-        sim = sim.masked_fill(self_pairs, float('-inf'))        # a view is neither its own positive nor a negative
-        partner = torch.arange(2 * B, device=z.device).roll(B)  # (2B,): view i's partner is i + B (mod 2B)
+    with torch.autocast(z1.device.type, enabled=False):  # a (2B, 2N) matrix: cheap in float32, and more exact
+        q = F.normalize(torch.cat([z1, z2]).float(), dim=1)     # (2B, P): this process's views on the unit sphere
+        keys, off = _gather_views(q) if gather else (q, 0)      # (2N, P), N = B * processes; q = keys[off:off + 2B]
+        sim = q @ keys.T / temperature                          # (2B, 2N) cosine similarities / temperature
+        mine = torch.arange(2 * B, device=q.device)
+        self_pairs = torch.zeros_like(sim, dtype=torch.bool)
+        self_pairs[mine, off + mine] = True                     # a view is neither its own positive nor a negative
+        sim = sim.masked_fill(self_pairs, float('-inf'))
+        partner = off + mine.roll(B)                            # (2B,): view i's partner is i + B (mod 2B), shifted
         return F.cross_entropy(sim, partner)
 
 # %% ../../nbs/15a_models.contrastive.ipynb #c504f720
@@ -124,13 +140,30 @@ class SimCLR3d(nn.Module):
     def forward(self, x1:torch.Tensor, # first views (B, C, D, H, W)
                 x2:torch.Tensor, # second views (B, C, D, H, W) of the same volumes, in the same order
                ) -> dict: # 'loss' (scalar), 'z1' and 'z2' (B, proj_dim)
-        "Encode both views in one pass, project them, and compute `info_nce` between them."
+        "Encode both views in one pass, project them, and compute `info_nce` (across processes when training)."
         if x1.shape != x2.shape:
             raise ValueError(f'SimCLR3d: the two views differ in shape, {tuple(x1.shape)} and {tuple(x2.shape)}')
         z = self.project(self.embed(torch.cat([x1, x2])))      # (2B, proj_dim): one batch, one set of norm statistics
         z1, z2 = z[:len(x1)], z[len(x1):]                       # (B, proj_dim) each
-        return dict(loss=info_nce(z1, z2, self.cfg.temperature), z1=z1, z2=z2)
+        gather = self.cfg.gather_negatives and self.training   # validation contrasts each process's batch alone
+        return dict(loss=info_nce(z1, z2, self.cfg.temperature, gather), z1=z1, z2=z2)
 
     def encoder_state_dict(self) -> dict:
         "The encoder's weights under `ViT3d`'s names (for `load_pretrained` into a classifier)."
         return self.encoder.state_dict()
+
+# %% ../../nbs/15a_models.contrastive.ipynb #121673de
+def _ddp_info_nce_worker(out_dir:str, # the check's folder (unused: nothing is written)
+                        ) -> dict: # this rank's loss, its loss without gathering, and the gradients (lists)
+    "One rank of the gathered-loss check: a `Linear` under DDP projects this rank's 4 volumes; `info_nce` across ranks."
+    rank, world, B = dist.get_rank(), dist.get_world_size(), 4
+    x = torch.randn(2, world * B, 6, generator=torch.Generator().manual_seed(0))  # (views, N, 6), alike on every rank
+    torch.manual_seed(0); lin = nn.Linear(6, 8)                                   # the same weights on every rank
+    net = nn.parallel.DistributedDataParallel(lin)
+    xr = x[:, rank * B:(rank + 1) * B].clone().requires_grad_()                   # (2, B, 6): this rank's volumes
+    z = net(xr.reshape(2 * B, 6))                                                # (2B, 8): both views in one pass
+    loss = info_nce(z[:B], z[B:], .5)
+    loss.backward()                                                               # DDP averages lin's gradients
+    local = info_nce(z[:B].detach(), z[B:].detach(), .5, gather=False)
+    return dict(loss=loss.item(), local=local.item(), weight_grad=lin.weight.grad.tolist(),
+                bias_grad=lin.bias.grad.tolist(), x_grad=xr.grad.tolist())

@@ -39,7 +39,7 @@ from .state import TrainConfig, Task, autocast_ctx
 from .loop import fit, train_step
 from .classify import ClassifierTask
 from .distributed import (init_distributed, cleanup_distributed, is_main_process, shard_loader,
-                                           wrap_ddp, barrier)
+                                           wrap_ddp, barrier, get_world_size)
 
 # %% auto #0
 __all__ = ['build_encoder', 'MultiTaskViT', 'build_pretrain_model', 'MAETask', 'SupervisedTask', 'ContrastiveTask',
@@ -274,6 +274,8 @@ def _pretrain(cfg:PretrainConfig, out:Path, p:RunPaths, existing:bool, stop_afte
     task = (MAETask(cfg.seed) if cfg.method == 'mae' else ContrastiveTask(cfg.view_strength, cfg.seed)
             if cfg.method == 'simclr' else SupervisedTask(cfg.tasks))
     model.to(dev)
+    if cfg.method == 'simclr' and dev.type == 'cuda' and get_world_size() > 1:  # head statistics over the global batch
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     st = fit(wrap_ddp(model), train_dl, val_dl, tcfg, out_dir=out, device=dev, config=config,
         resume=existing and p.checkpoint('last').exists(),
              progress=progress, task=task, stop_after=stop_after)
