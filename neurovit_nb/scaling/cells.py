@@ -18,7 +18,8 @@ from ..models.registry import create_model, count_params
 from ..train.runs import train_run, read_cohort, prep_config_for
 from ..rundir import RunPaths
 from ..train.state import Preempted
-from .grid import nested_order, nested_subsets, cell_configs, order_seeds
+from ..data.subsets import nested_order, nested_subsets
+from .grid import cell_configs, order_seeds
 
 # %% auto #0
 __all__ = ['prepare_cohort', 'cell_status', 'run_cell', 'collect_results', 'sweep_status']

@@ -13,10 +13,11 @@ from ..core import ConfigError
 from ..models.registry import list_models
 from ..train.state import TrainConfig
 from ..train.runs import RunConfig, default_configs
+from ..data.subsets import nested_order, nested_subsets  # re-exported: the grid's subsets
 
 # %% auto #0
 __all__ = ['SPLIT_FIELDS', 'SWEEP_FIELDS', 'CELL_SHARED', 'SPEC_KEYS', 'validate_spec', 'example_spec', 'load_spec',
-           'nested_order', 'order_seeds', 'nested_subsets', 'cell_configs', 'plan_cells']
+           'order_seeds', 'cell_configs', 'plan_cells']
 
 # %% ../../nbs/50a_scaling.grid.ipynb #d2c67a7e
 SPLIT_FIELDS = (
@@ -167,45 +168,11 @@ def load_spec(path:str|Path, # a .yaml/.yml or .json file
     return validate_spec(d, source=str(path))
 
 # %% ../../nbs/50a_scaling.grid.ipynb #8c4851f1
-def _subject_labels(df:pd.DataFrame) -> pd.Series:
-    "Label per subject (the most frequent of its images; ties to the highest)."
-    return df.groupby(df.subject.astype(str)).label.agg(lambda s: max(s.value_counts()[lambda v: v == v.max()].index))
-
-def nested_order(df:pd.DataFrame, # split table (one row per image) with subject, label, split
-                 seed:int=0, # seed of the ranking
-                ) -> pd.DataFrame: # one row per training subject in rank order: subject, label, rank
-    "Rank the training subjects so that every prefix is a class-stratified subset."
-    lab = _subject_labels(df[df.split == 'train'])
-    rng = np.random.default_rng(seed)
-    queues = {c: list(rng.permutation(sorted(s.index))) for c, s in lab.groupby(lab)}
-    share = {c: len(q) / len(lab) for c, q in queues.items()}
-    taken, order = dict.fromkeys(queues, 0), []
-    for k in range(1, len(lab) + 1):
-        c = max((c for c in queues if taken[c] < len(queues[c])), key=lambda c: (share[c] * k - taken[c], -c))
-        order.append((queues[c][taken[c]], c)); taken[c] += 1
-    return pd.DataFrame(order, columns=['subject', 'label']).assign(rank=lambda d: np.arange(len(d)))
-
-# %% ../../nbs/50a_scaling.grid.ipynb #a086f045
 def order_seeds(spec:dict, # a validated spec
                ) -> dict: # training seed -> seed of its nested order
     "Which nested order each training seed uses: one shared order, or one per seed (`subset_seed: seed`)."
     return {s: (s if spec['subset_seed'] == 'seed' else spec['subset_seed']) for s in spec['seeds']}
 
-def nested_subsets(df:pd.DataFrame, # split table of the whole cohort
-                   sizes:list, # training-set sizes (subjects), or 'all'
-                   order:pd.DataFrame|None=None, # from `nested_order` (made with `seed` if None)
-                   seed:int=0, # seed of the ranking when `order` is None
-                  ) -> dict: # size -> split table with the first `size` training subjects and every val/test image
-    "Split tables for nested, stratified training subsets of one split (validation and test unchanged)."
-    order = nested_order(df, seed) if order is None else order
-    out = {}
-    for n in sizes:
-        n_ = len(order) if n == 'all' else n
-        if not 1 <= n_ <= len(order):
-            raise ConfigError(f'n_train: {n} is more than the {len(order)} training subjects of the split')
-        keep = set(order.subject.iloc[:n_])
-        out[n] = df[(df.split != 'train') | df.subject.astype(str).isin(keep)].reset_index(drop=True)
-    return out
 
 # %% ../../nbs/50a_scaling.grid.ipynb #b04323e6
 def cell_configs(spec:dict, # a validated spec
