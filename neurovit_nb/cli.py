@@ -11,9 +11,9 @@ from .core import ConfigError
 from .cli_options import *  # error convention and option parsing (importable from here too)
 
 # %% auto #0
-__all__ = ['COMMANDS', 'train_settings', 'neurovit_train', 'neurovit_synth', 'neurovit_eval', 'neurovit_demo', 'neurovit_explain',
-           'neurovit_prep', 'neurovit_sweep', 'neurovit_pretrain', 'neurovit_generator', 'neurovit_generate',
-           'neurovit_robust', 'main']
+__all__ = ['COMMANDS', 'train_settings', 'neurovit_train', 'neurovit_synth', 'neurovit_eval', 'neurovit_probe', 'neurovit_demo',
+           'neurovit_explain', 'neurovit_prep', 'neurovit_sweep', 'neurovit_pretrain', 'neurovit_generator',
+           'neurovit_generate', 'neurovit_robust', 'main']
 
 # %% ../nbs/95_cli.ipynb #7f38c9eb
 def _train_parser():
@@ -130,6 +130,37 @@ def neurovit_eval(run:str, # run directory written by neurovit_train
                        progress=not quiet, manifest_cols=cols)
     print(metrics_table({res['dataset']: res['external']}).to_string())
     print('report:', RunPaths(Path(out) if out else Path(run)/'eval'/res['dataset']).report)
+
+# %% ../nbs/95_cli.ipynb #2b8a048c
+@command
+def neurovit_probe(data:str, # BIDS folder or CSV/TSV manifest
+                   pretrained:str='random', # comma-separated: built-in names, pre-training folders, checkpoints, random
+                   task:str='ad', # task preset ('sex', 'ad', 'ad_mci') or a label column
+                   splits:str=None, # splits.csv, a run folder or a sweep cohort folder (default: the package's split)
+                   n_train:str=None, # comma-separated training sizes, nested subsets (default: the whole training pool)
+                   pool:str='mean,flat', # comma-separated: mean, flat, both
+                   seed:int=0, # seed of random encoders, inner folds and bootstrap
+                   img_size:str=None, # model input: N or D,H,W (default: the CPU fine-tuning default)
+                   spacing:str=None, # voxel size in mm: N or N,N,N (default: the CPU default)
+                   model_overrides:str=None, # model fields to change, e.g. depth=2,embed_dim=32
+                   cache_dir:str=None, # preprocessing cache (default: next to the data)
+                   n_boot:int=1000, # bootstrap resamples over test subjects
+                   no_baseline:bool=False, # skip the voxel baseline
+                   device:str='cpu', # where the encoders run: cpu, cuda, cuda:N
+                   out:str=None, # CSV to write (default: print the table)
+                  ):
+    "Linear probes of frozen encoders on a cohort's split, beside the voxel baseline; prints or writes the table."
+    from neurovit_nb.core import atomic_write
+    from neurovit_nb.train.probe import probe_table
+    sizes = [None] if n_train is None else [int(n) for n in n_train.split(',')]
+    table = probe_table(data, pretrained.split(','), task=task, splits=splits, n_train=sizes, pool=pool, seed=seed,
+                        img_size=parse_triple(img_size, 'img_size', int) if img_size else None,
+                        spacing=parse_triple(spacing, 'spacing') if spacing else None,
+                        model_overrides=parse_mapping(model_overrides, 'model_overrides') if model_overrides else None,
+                        cache_dir=cache_dir, n_boot=n_boot, baseline=not no_baseline, device=device)
+    if out:
+        with atomic_write(out) as f: table.to_csv(f, index=False)
+    else: print(table.to_string(index=False))
 
 # %% ../nbs/95_cli.ipynb #a91d2063
 @command
@@ -366,6 +397,7 @@ COMMANDS = {
         neurovit_generator,
         neurovit_generate,
         neurovit_robust,
+        neurovit_probe,
     )
 }
 

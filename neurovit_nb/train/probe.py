@@ -4,7 +4,7 @@
 
 # %% ../../nbs/26_train.probe.ipynb #2929f4e6
 from __future__ import annotations
-import argparse, json, sys, time
+import json, time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -25,7 +25,7 @@ from ..data.subsets import nested_order, nested_subsets
 
 # %% auto #0
 __all__ = ['POOLS', 'PROBE_CLASSIFIERS', 'encoder_features', 'probe_encoder', 'probe_split', 'subject_features', 'fit_probe',
-           'voxel_baseline', 'linear_probe', 'neurovit_probe']
+           'voxel_baseline', 'linear_probe', 'probe_table']
 
 # %% ../../nbs/26_train.probe.ipynb #350b80e5
 POOLS = ('mean', 'flat', 'both')
@@ -210,48 +210,34 @@ def linear_probe(pretrained:str|Path|None, # built-in name, pre-training run fol
     return pd.DataFrame(rows).assign(seconds=round(time.time() - t0, 1))
 
 # %% ../../nbs/26_train.probe.ipynb #b0eac36b
-def _sizes(s:str) -> tuple: v = tuple(float(x) for x in s.split(',')); return v * 3 if len(v) == 1 else v
-
-def neurovit_probe(argv:list[str]|None=None, # the options (default: the command line)
-                  ):
-    "Linear probe of frozen encoders on a cohort's split, beside the voxel baseline; prints or writes the table."
-    p = argparse.ArgumentParser('neurovit_probe', description=neurovit_probe.__doc__)
-    p.add_argument('--data', required=True, help='BIDS folder or CSV/TSV manifest')
-    p.add_argument('--task', default='ad', help="task preset ('sex', 'ad', 'ad_mci') or a column")
-    p.add_argument('--pretrained', nargs='+', default=['random'],
-                   help="built-in names, pre-training run folders or checkpoints; 'random': a random encoder")
-    p.add_argument('--splits', default=None, help='splits.csv, a run folder or a sweep cohort folder (default: made)')
-    p.add_argument('--n_train', type=int, nargs='+', default=[None], help='training subjects (nested subsets)')
-    p.add_argument('--pool', default='mean,flat', help="comma-separated: 'mean', 'flat', 'both'")
-    p.add_argument('--seed', type=int, default=0, help='seed of random encoders, inner folds and bootstrap')
-    p.add_argument('--img_size', default=None, help='model input (N or D,H,W); default: the CPU fine-tuning default')
-    p.add_argument('--spacing', default=None, help='voxel size in mm (N or N,N,N); default: the CPU default')
-    p.add_argument('--model_overrides', default=None, help='JSON of model fields to change (e.g. \'{"depth": 2}\')')
-    p.add_argument('--cache_dir', default=None, help='preprocessing cache (default: next to the data)')
-    p.add_argument('--n_boot', type=int, default=1000, help='bootstrap resamples over test subjects')
-    p.add_argument('--no_baseline', action='store_true', help='skip the voxel baseline')
-    p.add_argument('--device', default='cpu', help="where the encoders run ('cpu', 'cuda')")
-    p.add_argument('--out', default=None, help='CSV to write (default: print the table)')
-    a = p.parse_args(argv)
-    try:
-        over = dict(data=a.data, task=a.task, cache_dir=a.cache_dir)
-        if a.img_size: over['img_size'] = tuple(int(s) for s in _sizes(a.img_size))
-        if a.spacing: over['spacing'] = _sizes(a.spacing)
-        cfg = default_configs('cpu', **over)[0]
-        if a.model_overrides:
-            cfg = cfg.replace(model_overrides={**cfg.model_overrides, **json.loads(a.model_overrides)})
-        rows = []
-        for n in a.n_train:
-            base = not a.no_baseline  # fitted with the first encoder, reused by the others
-            for pre in a.pretrained:
-                r = linear_probe(None if pre == 'random' else pre, cfg=cfg, splits=a.splits, n_train=n,
-                                 pool=a.pool.split(','), seed=a.seed, baseline=base, n_boot=a.n_boot, device=a.device)
-                if base is True: base = {k: r[k].iloc[0] for k in r.columns if k.startswith('voxel_')}
-                rows.append(r)
-    except (ConfigError, FileNotFoundError, ValueError) as e:
-        print(f'neurovit_probe: error: {e}', file=sys.stderr); raise SystemExit(2) from None
-    out = pd.concat(rows, ignore_index=True)
-    if a.out:
-        with atomic_write(a.out) as f: out.to_csv(f, index=False)
-    else: print(out.to_string(index=False))
-    return out
+def probe_table(data:str, # BIDS folder or CSV/TSV manifest
+                pretrained:Sequence=('random',), # built-in names, pre-training run folders or checkpoints; 'random'
+                task:str='ad', # task preset or a label column
+                splits=None, # splits.csv, a run folder or a sweep cohort folder (None: made by the package)
+                n_train:Sequence=(None,), # training subjects (nested subsets); None: the whole training split
+                pool:str|Sequence='mean,flat', # 'mean', 'flat' or 'both', comma-separated or a list
+                seed:int=0, # seed of random encoders, inner folds and bootstrap
+                img_size:tuple|None=None, # model input (D, H, W); None: the CPU fine-tuning default
+                spacing:tuple|None=None, # voxel size in mm; None: the CPU default
+                model_overrides:dict|None=None, # model fields to change
+                cache_dir:str|None=None, # preprocessing cache (None: next to the data)
+                n_boot:int=1000, # bootstrap resamples over test subjects
+                baseline:bool=True, # fit the voxel baseline (once, on the first encoder's split)
+                device:str='cpu', # where the encoders run
+               ) -> pd.DataFrame: # one row per size, encoder and pool
+    "Linear probes of several encoders on one split, beside the voxel baseline fitted once."
+    over = dict(data=str(data), task=task, cache_dir=cache_dir)
+    if img_size: over['img_size'] = tuple(int(s) for s in img_size)
+    if spacing: over['spacing'] = tuple(float(s) for s in spacing)
+    cfg = default_configs('cpu', **over)[0]
+    if model_overrides: cfg = cfg.replace(model_overrides={**cfg.model_overrides, **model_overrides})
+    pools = pool.split(',') if isinstance(pool, str) else list(pool)
+    rows = []
+    for n in n_train:
+        base = baseline  # fitted with the first encoder, reused by the others
+        for pre in pretrained:
+            r = linear_probe(None if pre in (None, 'random') else pre, cfg=cfg, splits=splits, n_train=n, pool=pools,
+                             seed=seed, baseline=base, n_boot=n_boot, device=device)
+            if base is True: base = {k: r[k].iloc[0] for k in r.columns if k.startswith('voxel_')}
+            rows.append(r)
+    return pd.concat(rows, ignore_index=True)
