@@ -167,14 +167,15 @@ def _make_ema(model:nn.Module, decay:float) -> AveragedModel|None:
 def _end_epoch(net:nn.Module, val_dl:DataLoader|None, st:TrainState, cfg:TrainConfig, rec:dict, task:Task, total:int,
                saver:_Saver, dev:torch.device) -> dict:
     "Validate, pick the best epoch, decide early stopping and write best.pt/last.pt; return the epoch record."
-    val = None
-    if val_dl is not None:
+    val, due = None, (rec['epoch'] % cfg.val_every == 0 or st.step >= total)  # `val_every`, and always the last epoch
+    if val_dl is not None and due:
         was = net.training; net.eval()
         try: val = task.validate(net, val_dl, dev, cfg.amp) or None
         finally: net.train(was)
     rec = dict(rec, **(val or {}))
     st.epoch, st.epoch_step = rec['epoch'], 0
-    if update_best(st, val, st.epoch, task.monitor or cfg.monitor, cfg.min_delta) and task.keep_best:
+    if (due or val_dl is None) and update_best(st, val, st.epoch, task.monitor or cfg.monitor, cfg.min_delta) \
+            and task.keep_best:
         rec['best'] = True; saver.save('best', st)
     if cfg.patience and st.bad_epochs >= cfg.patience: st.status = 'early_stopped'
     elif st.step >= total: st.status = 'completed'

@@ -44,6 +44,9 @@ class TrainConfig(Config):
     # decay of an exponential moving average of the weights, updated every step; the average is what is validated, saved
     # and returned (0: off; e.g. 0.99)
     ema: float = 0.
+    # validate every this many epochs (and after the last); a long run on a small training set spends most of its time
+    # validating otherwise. Best epoch and patience count validated epochs only
+    val_every: int = 1
     patience: int = 0 # stop after this many epochs without improvement of `monitor` (0: never)
     # picks the best checkpoint: AUC with the loss breaking ties, AUC alone, or loss alone
     monitor: Literal['val_auc_loss', 'val_auc', 'val_loss'] = 'val_auc_loss'
@@ -59,6 +62,7 @@ class TrainConfig(Config):
         def need(ok, field, msg):
             if not ok: raise ConfigError(f'{field}: {msg}')
         need(self.epochs >= 1, 'epochs', f'must be >= 1, got {self.epochs}')
+        need(self.val_every >= 1, 'val_every', f'must be >= 1, got {self.val_every}')
         need(self.min_steps >= 0 and self.max_steps >= 0, 'min_steps/max_steps',
             f'must be >= 0, got {self.min_steps}, {self.max_steps}')
         need(self.lr > 0, 'lr', f'must be > 0, got {self.lr}')
