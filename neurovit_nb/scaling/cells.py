@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 from ..core import ConfigError, get_logger, load_json, save_json, atomic_write
 from ..report import shared_plotlyjs
-from ..data.cohort import apply_task, make_splits, check_splits, save_splits, load_splits, get_task
+from ..data.cohort import save_splits, load_splits
 from ..data.preprocess import VolumeCache
 from ..data.synthetic import write_synthetic_bids
 from ..data.robust import make_robust_cohort
 from ..models.registry import create_model, count_params
-from ..train.runs import train_run, read_cohort, prep_config_for
+from ..train.runs import train_run, prep_config_for, make_run_splits
 from ..rundir import RunPaths
 from ..train.state import Preempted
 from ..data.subsets import nested_order, nested_subsets
@@ -49,14 +49,8 @@ def prepare_cohort(spec:dict, # a validated spec
     cfg, _ = cell_configs(spec, name, m0, st0, spec['seeds'][0], data, _cache_root(spec, out))
     if (folder/'splits.csv').exists(): df = load_splits(folder/'splits.csv')
     else:
-        task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
-        df = apply_task(read_cohort(cfg), task)
-        if df.empty: raise ConfigError(f'cohorts.{name}: no image has a {task.column!r} label in {list(task.classes)}')
-        # as `prepare_data` reads it
-        group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col
-        try: df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
-        except ValueError as e: raise ConfigError(f'cohorts.{name}: {e}') from None
-        check_splits(df, group_col=group_col)
+        try: df = make_run_splits(cfg)  # the split a run of the cell's settings makes
+        except ConfigError as e: raise ConfigError(f'cohorts.{name}: {e}') from None
         save_splits(df, folder/'splits.csv')
     for s in spec['seeds']:  # one nested order, or one per training seed
         path = _order_file(folder, spec, s)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/26_train.probe.ipynb #2929f4e6
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -12,14 +12,15 @@ import pandas as pd
 import torch
 from torch import nn
 from ..core import ConfigError, get_device, seed_everything, atomic_write
-from ..data.cohort import get_task, apply_task, make_splits, load_splits, check_splits
+from ..data.cohort import load_splits, check_splits
 from ..data.preprocess import VolumeCache
 from ..models.vit3d import ViT3d
 from ..models.registry import MODELS
 from ..models.linear import fit_baselines, baseline_scores
 from ..metrics import subject_metrics
 from ..rundir import RunPaths
-from .runs import RunConfig, default_configs, model_spec_for, build_model, prep_config_for, read_cohort
+from .runs import RunConfig, default_configs, model_spec_for, build_model, prep_config_for
+from .runs import make_run_splits
 from .scoring import fit_run_baselines
 from ..data.subsets import nested_order, nested_subsets
 
@@ -97,11 +98,7 @@ def probe_split(cfg:RunConfig, # data, task and split settings (`val`, `test`, `
         if not p.is_file(): raise FileNotFoundError(f'splits: {p} does not exist (give a splits.csv, a run folder or '
                                                     'a sweep cohort folder)')
         df = load_splits(p)
-    else:
-        task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
-        df = apply_task(read_cohort(cfg), task)
-        if df.empty: raise ConfigError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
-        df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=cfg.group_col)
+    else: df = make_run_splits(cfg)  # the split a fine-tuning run of `cfg` makes
     missing = {'path', 'subject', 'label', 'split'} - set(df.columns)
     if missing: raise ConfigError(f'splits: the table has no column(s) {sorted(missing)}')
     check_splits(df, group_col=cfg.group_col)

@@ -40,7 +40,7 @@ from .pretrain import build_builtin
 # %% auto #0
 __all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'describe_augment', 'scale_warmup', 'default_configs', 'model_spec_for',
            'load_pretrained_weights', 'build_model', 'freeze_backbone', 'prep_config_for', 'read_cohort',
-           'prepare_data', 'train_run']
+           'make_run_splits', 'prepare_data', 'train_run']
 
 # %% ../../nbs/25_train.runs.ipynb #eb885809
 @dataclass
@@ -229,6 +229,25 @@ def read_cohort(cfg:RunConfig) -> pd.DataFrame:
         if 'is not a column' not in str(e): raise
         raise ConfigError(str(e)) from e  # exit status 2: fix the command line
 
+def make_run_splits(cfg:RunConfig, # data, task, manifest columns and split settings
+                   ) -> pd.DataFrame: # one row per labelled image, with `split` ('train'/'val'/'test')
+    "The run's cohort labelled for its task and split by subject, as `prepare_data` makes it (errors name the options)."
+    task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
+    try:
+        df = apply_task(read_cohort(cfg), task)
+        if df.empty: raise ValueError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
+        df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=_group_col(cfg))
+    except ConfigError: raise
+    except ValueError as e:
+        # the cohort does not fit the options
+        raise ConfigError(f'{e} (see --val, --test, --column, --classes and --group_col)') from e
+    check_splits(df, group_col=_group_col(cfg))
+    return df
+
+def _group_col(cfg:RunConfig) -> str|None:
+    "The split's group column as the cohort table names it (the site column is read as 'site')."
+    return 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col
+
 def prepare_data(cfg:RunConfig, # run settings
                  out:str|Path, # run folder (its splits.csv is reused when present)
                  progress:bool=True, # progress bar while preprocessing
@@ -237,20 +256,10 @@ def prepare_data(cfg:RunConfig, # run settings
     out = Path(out)
     task = get_task(cfg.task, classes=cfg.classes, column=cfg.column)
     cache = VolumeCache(_cache_dir(cfg, out), prep_config_for(cfg))
-    # the site column is read as 'site'
-    group_col = 'site' if cfg.group_col and cfg.group_col == cfg.site_col else cfg.group_col
     paths = RunPaths(out)
-    if paths.splits.exists(): df = load_splits(paths.splits)
-    else:
-        try:
-            df = apply_task(read_cohort(cfg), task)
-            if df.empty: raise ValueError(f'{cfg.data}: no image has a {task.column!r} label in {list(task.classes)}')
-            df = make_splits(df, val=cfg.val, test=cfg.test, seed=cfg.split_seed, group_col=group_col)
-        except ConfigError: raise
-        except ValueError as e:
-            # the cohort does not fit the options
-            raise ConfigError(f'{e} (see --val, --test, --column, --classes and --group_col)') from e
-    check_splits(df, group_col=group_col)
+    if paths.splits.exists():
+        df = load_splits(paths.splits); check_splits(df, group_col=_group_col(cfg))
+    else: df = make_run_splits(cfg)
     if is_main_process():
         # all cores: preprocessing is CPU-bound
         try: report = cache.build(df.path.tolist(), n_workers=None, on_error=cfg.on_error, progress=progress)
