@@ -34,3 +34,12 @@ for c in report_a report_b; do
 done
 neurovit_sweep $P/report_budget_cpu.yaml --out $R/budget --n_parallel 2
 for c in report_a report_b; do cmp $R/budget/cohorts/$c/splits.csv $R/strategies/cohorts/$c/splits.csv; done
+# linear probes of the frozen encoders (and a random one) on each cell's 40 training subjects and the same test subjects
+ENCODERS=random,$(ls -d $R/pretrain/*_e* $R/pretrain/mae_synth | paste -sd,)
+for c in report_a report_b; do
+  for s in 0 1; do
+    f=$R/budget/probe_${c}_s$s.csv
+    [ -f $f ] || neurovit_probe $R/data/$c --pretrained $ENCODERS --splits $R/budget/cohorts/$c --n_train 40 --seed $s \
+      --cache_dir $R/cache --out $f
+  done
+done
