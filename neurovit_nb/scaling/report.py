@@ -19,7 +19,7 @@ from ..rundir import RunPaths
 
 # %% auto #0
 __all__ = ['GROUP', 'summarize_results', 'plan_table', 'write_sweep_report', 'sweep_predictions', 'auc_gains', 'auc_summary',
-           'holm', 'auc_mde', 'claim_verdicts']
+           'holm', 'auc_mde', 'claim_verdicts', 'budget_curve']
 
 # %% ../../nbs/52_scaling.report.ipynb #b38010e6
 GROUP = ('cohort', 'model', 'strategy')
@@ -305,3 +305,74 @@ def claim_verdicts(gains:pd.DataFrame, # from `auc_gains`: gain, gain_lo, gain_h
     g['verdict'] = np.select([(g.p_holm < alpha) & (g.gain > 0), g.gain_hi < claimed],
                              ['reproduces', 'does not reproduce'], 'inconclusive')
     return g
+
+# %% ../../nbs/52_scaling.report.ipynb #c396961d
+def _gain_draws(g:pd.DataFrame, # one cohort's predictions: column, seed, subject, label, prob
+                column:str, reference:str, n_boot:int, rng:np.random.Generator,
+               ) -> dict: # value -> (point gain, bootstrap gains)
+    "Paired AUC gains over `reference` of every value of `column`, all under the same resampled subjects and seeds."
+    wide = g.pivot_table(index=[column, 'seed'], columns='subject', values='prob', aggfunc='mean')
+    y = g.groupby('subject').label.first().reindex(wide.columns).to_numpy(int)
+    seeds = list(wide.loc[reference].index)
+    w = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=n_boot).astype(float)  # resampled test subjects
+    pick = rng.integers(len(seeds), size=(n_boot, len(seeds)))  # resampled seeds
+    def auc(value):
+        P = wide.loc[value].reindex(seeds)
+        if P.isna().any().any():
+            raise ValueError(f'{column}={value!r}: predictions missing for some seeds {seeds} or test subjects of the '
+                             'reference; a budget grid compares complete cells')
+        P = P.to_numpy(float)
+        return _auc_rows(P, y, np.ones((1, len(y))))[0].mean(), np.take_along_axis(_auc_rows(P, y, w), pick, 1).mean(1)
+    ref, ref_draws = auc(reference)
+    return {v: (a - ref, d - ref_draws) for v in wide.index.get_level_values(0).unique() if v != reference
+            for a, d in [auc(v)]}
+
+def _line(x:np.ndarray, G:np.ndarray) -> tuple: # x: (k,) log2 steps; G: (..., k) gains
+    "Least-squares intercept and slope of every row of G on x."
+    xc = x - x.mean()
+    slope = (G * xc).sum(-1) / (xc ** 2).sum()
+    return G.mean(-1) - slope * x.mean(), slope
+
+# %% ../../nbs/52_scaling.report.ipynb #6e3741ea
+def budget_curve(preds:pd.DataFrame, # a budget grid's predictions (`sweep_predictions`): cohort, strategy, seed, ...
+                 budgets:dict, # strategy -> (method, optimizer steps of its pre-training)
+                 reference:str='scratch', # the strategy every encoder is compared with
+                 extrapolate_to:int|None=None, # a budget (steps) at which to predict each method's gain
+                 alpha:float=0.05, # level of the intervals and of the Holm-adjusted test
+                 n_boot:int=2000, # bootstrap replicates
+                 seed:int=0, # bootstrap seed
+                ) -> tuple[pd.DataFrame, pd.DataFrame]: # gains per encoder; trend per method
+    "Gain over scratch of each pre-trained encoder (paired, pooled over cohorts), and each method's trend over budget."
+    unknown = set(preds.strategy) - set(budgets) - {reference}
+    if unknown: raise ValueError(f'budgets: no (method, steps) for strategies {sorted(unknown)}')
+    rng, q = np.random.default_rng(seed), [alpha / 2, 1 - alpha / 2]
+    per_cohort = {c: _gain_draws(g[g.strategy.isin([reference, *budgets])], 'strategy', reference, n_boot, rng)
+                  for c, g in preds.groupby('cohort', sort=True)}
+    cohorts, names = list(per_cohort), [s for s in budgets if all(s in d for d in per_cohort.values())]
+    point = {s: np.mean([per_cohort[c][s][0] for c in cohorts]) for s in names}
+    draws = {s: np.mean([per_cohort[c][s][1] for c in cohorts], 0) for s in names}  # cohorts resampled independently
+    gains = pd.DataFrame([dict(strategy=s, method=budgets[s][0], steps=int(budgets[s][1]), gain=point[s],
+                               gain_lo=np.quantile(draws[s], q[0]), gain_hi=np.quantile(draws[s], q[1]),
+                               p_no_gain=float((draws[s] <= 0).mean()),
+                               **{f'gain_{c}': per_cohort[c][s][0] for c in cohorts}) for s in names])
+    gains.insert(7, 'p_holm', holm(gains.p_no_gain) if len(gains) else [])
+    trends = []
+    for method, g in gains.sort_values('steps').groupby('method', sort=False):
+        if g.steps.nunique() < 2: continue
+        x = np.log2(g.steps.to_numpy(float))
+        a, b = _line(x, g.gain.to_numpy())
+        A, B = _line(x, np.stack([draws[s] for s in g.strategy], 1))
+        lo, hi = np.quantile(B, q)
+        row = dict(method=method, budgets=len(g), min_steps=int(g.steps.min()), max_steps=int(g.steps.max()),
+                   slope=b, slope_lo=lo, slope_hi=hi,
+                   trend='grows' if lo > 0 else 'shrinks' if hi < 0 else 'flat within the noise')
+        if row['trend'] == 'grows':  # where the line reaches zero gain; a draw whose line falls never does
+            with np.errstate(divide='ignore', invalid='ignore'):
+                zero = np.where(B > 0, 2 ** (-A / B), np.inf)
+            row |= dict(zero_steps=2 ** (-a / b), zero_lo=np.quantile(zero, q[0]), zero_hi=np.quantile(zero, q[1]))
+        if extrapolate_to:
+            at = A + B * np.log2(extrapolate_to)
+            row |= dict(at_steps=int(extrapolate_to), gain_at=a + b * np.log2(extrapolate_to),
+                        gain_at_lo=np.quantile(at, q[0]), gain_at_hi=np.quantile(at, q[1]))
+        trends.append(row)
+    return gains, pd.DataFrame(trends)
