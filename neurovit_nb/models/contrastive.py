@@ -15,7 +15,7 @@ from ..data.augment import AugmentConfig, BatchAugment
 from .vit3d import ViT3d, ViT3dConfig, make_config
 
 # %% auto #0
-__all__ = ['SimCLR3dConfig', 'info_nce', 'view_augment_config', 'two_views', 'SimCLR3d']
+__all__ = ['SimCLR3dConfig', 'info_nce', 'chance_info_nce', 'collapsed', 'view_augment_config', 'two_views', 'SimCLR3d']
 
 # %% ../../nbs/15a_models.contrastive.ipynb #07148e04
 _MAX_STRENGTH = 3. # strongest views: rotations up to 30 degrees, zooms in [0.55, 1.45]
@@ -83,6 +83,20 @@ def info_nce(z1:torch.Tensor, # projections of the first views (B, P)
         sim = sim.masked_fill(self_pairs, float('-inf'))
         partner = off + mine.roll(B)                            # (2B,): view i's partner is i + B (mod 2B), shifted
         return F.cross_entropy(sim, partner)
+
+# %% ../../nbs/15a_models.contrastive.ipynb #43c843f8
+def chance_info_nce(n_volumes:int, # volumes in the (global) batch: batch size x processes when negatives are gathered
+                   ) -> float: # ln(2N - 1)
+    "The InfoNCE loss of an encoder that maps every view to the same projection."
+    if n_volumes < 2: raise ValueError(f'chance_info_nce: needs at least 2 volumes, got {n_volumes}')
+    return math.log(2 * n_volumes - 1)
+
+def collapsed(loss:float, # a contrastive run's training loss (e.g. its last epoch's mean)
+              n_volumes:int, # volumes in the (global) batch
+              tol:float=0.02, # share below chance that still counts as chance
+             ) -> bool:
+    "Whether a contrastive loss is at its chance level: the features do not tell volumes apart."
+    return bool(loss >= (1 - tol) * chance_info_nce(n_volumes))
 
 # %% ../../nbs/15a_models.contrastive.ipynb #c504f720
 def view_augment_config(strength:float=1., # scales every magnitude; (0, 3]

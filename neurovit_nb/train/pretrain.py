@@ -23,7 +23,8 @@ from ..data.preprocess import VolumeCache
 from ..models.registry import create_model
 from ..models.vit3d import ViT3d
 from ..models.mae import MAE3d, MAE3dConfig, plot_reconstruction
-from ..models.contrastive import SimCLR3d, SimCLR3dConfig, two_views, view_augment_config
+from ..models.contrastive import (SimCLR3d, SimCLR3dConfig, two_views, view_augment_config, chance_info_nce,
+                                           collapsed)
 from ..data.augment import BatchAugment
 from ..data.synthetic import write_synthetic_bids
 # their home; importable here too
@@ -289,6 +290,13 @@ def _pretrain(cfg:PretrainConfig, out:Path, p:RunPaths, existing:bool, stop_afte
                    train_loss=last.get('train_loss'), val_loss=last.get('val_loss'),
                    **{k: v for k, v in last.items() if k.startswith('val_') and k != 'val_loss'},
                    time_s=time.time() - t0, encoder=str(enc))
+    if cfg.method == 'simclr':  # a loss at chance level: the features tell no volume apart
+        n = cfg.bs * (get_world_size() if model.cfg.gather_negatives else 1)
+        metrics |= dict(chance_loss=chance_info_nce(n), collapsed=collapsed(metrics['train_loss'], n))
+        if metrics['collapsed']:
+            log.warning(f"{out}: the contrastive loss ended at {metrics['train_loss']:.3f}, the chance level "
+                        f"ln(2 x {n} - 1) = {metrics['chance_loss']:.3f}: the encoder collapsed and its features tell "
+                        'no volume apart; pre-train again with a lower lr (3e-4 at batch 8) or view_strength (0.5)')
     save_json(metrics, p.metrics)
     _write_report(out, model, val_dl or train_dl, dev, metrics)
     log.info(f'{out}: pre-training finished; fine-tune from {enc}')

@@ -14,7 +14,7 @@ pretrain() {  # method epochs [extra options]: one encoder of the ladder on the 
     $([ -d $out ] && echo --resume) "$@"
 }
 # two lanes of about the same length, one per core
-( pretrain simclr 10 --lr 1.5e-3 && pretrain simclr 40 --lr 1.5e-3 && pretrain simclr 160 --lr 1.5e-3 ) &
+( pretrain simclr 10 --lr 3e-4 --view_strength 0.5 && pretrain simclr 40 --lr 3e-4 --view_strength 0.5 && pretrain simclr 160 --lr 3e-4 --view_strength 0.5 ) &
 ( pretrain mae 10 --lr 1.5e-3 && pretrain supervised 10 --tasks sex,age --lr 1e-3 && \
   pretrain supervised 40 --tasks sex,age --lr 1e-3 && pretrain mae 160 --lr 1.5e-3 && \
   pretrain supervised 160 --tasks sex,age --lr 1e-3 ) &
