@@ -240,6 +240,7 @@ def fit(model:nn.Module, # the model to train; may be DDP-wrapped
     epochs, total = run_length(cfg.epochs, spe, cfg.min_steps, cfg.max_steps)
     warmup, note = cap_warmup(round(cfg.warmup_epochs * spe), total)
     if note and not resume: _say(note)
+    head_steps = round(cfg.head_epochs * spe)  # head-first: the trunk's learning rate is 0 until then
     lr_at = make_schedule(cfg.schedule, cfg.lr, total, warmup, cfg.min_lr, cfg.milestones, cfg.gamma)
     opt, extra = task.make_optimizer(model, cfg), task.extra_optimizers()
     if extra and cfg.accum_steps > 1:
@@ -277,7 +278,7 @@ def fit(model:nn.Module, # the model to train; may be DDP-wrapped
                         if st.epoch_step and 'rng' in ck: set_rng_state(ck['rng'])
                         if st.epoch_step: task.load_state_dict(ck.get('task', {}))
                         ck = None
-                    lr = lr_at(st.step); set_lr(opt, lr)
+                    lr = lr_at(st.step); set_lr(opt, lr, trunk=0. if st.step < head_steps else 1.)
                     loss, grad_norm, n, logs = _train_step(model, micro_batches, k, opt, extra, task, dev, cfg)
                     if ema is not None: ema.update_parameters(unwrap_model(model))
                     st.step += 1; st.epoch_step = i; st.samples_seen += n * world; meter.add(loss, n); bar.update(1)

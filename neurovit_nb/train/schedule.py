@@ -130,6 +130,9 @@ def param_groups(model:nn.Module, # model whose trainable parameters are grouped
                  weight_decay:float=0.05, # decay for the matrices and convolution kernels
                  skip:Sequence[str]=(), # extra parameter names (or name suffixes) without decay
                  layer_decay:float=1.0, # layer-wise lr decay: layer l of a ViT gets `layer_decay ** (depth + 1 - l)`
+                 # put the parameters under this module name in groups of their own, marked `head=True` (the others
+                 # `head=False`), so `set_lr` can hold the trunk still (head-first fine-tuning); None: no split
+                 head_name:str|None=None,
                 ) -> list[dict]:
     "Group trainable parameters by decay (none on norms, biases, embeddings, class token) and ViT layer (`lr_scale`)."
     if not 0 < layer_decay <= 1: raise ConfigError(f'layer_decay: must be in (0, 1], got {layer_decay}')
@@ -142,12 +145,16 @@ def param_groups(model:nn.Module, # model whose trainable parameters are grouped
         no_wd = p.ndim <= 1 or bare in skip or any(bare.endswith('.' + s) or bare == s for s in skip)
         layer = layer_id(name, prefix, depth) if prefix else 0
         scale = layer_decay ** (depth + 1 - layer) if prefix else 1.
-        g = groups.setdefault((layer, no_wd), dict(params=[], weight_decay=0. if no_wd else weight_decay,
-                                                   lr_scale=scale, layer=layer))
+        is_head = head_name is not None and (bare == head_name or bare.startswith(head_name + '.'))
+        g = groups.setdefault((layer, no_wd, is_head), dict(params=[], weight_decay=0. if no_wd else weight_decay,
+                                                            lr_scale=scale, layer=layer))
+        if head_name is not None: g['head'] = is_head
         g['params'].append(p)
+    if head_name is not None and not any(g.get('head') for g in groups.values()):
+        raise ConfigError(f'head_name: the model has no trainable parameters under {head_name!r}')
     if not prefix:  # one scale: keep the decayed group first, as before, even when one of the two is empty
-        for no_wd in (False, True): groups.setdefault((0, no_wd), dict(params=[],
-            weight_decay=0. if no_wd else weight_decay, lr_scale=1., layer=0))
+        for no_wd in (False, True): groups.setdefault((0, no_wd, False), dict(params=[],
+            weight_decay=0. if no_wd else weight_decay, lr_scale=1., layer=0) | ({'head': False} if head_name else {}))
     return [groups[k] for k in sorted(groups)]
 
 def make_optimizer(model:nn.Module, # model to optimise
@@ -155,9 +162,10 @@ def make_optimizer(model:nn.Module, # model to optimise
                    weight_decay:float=0.05, # AdamW decay on the decayed groups
                    layer_decay:float=1.0, # layer-wise lr decay for ViTs (MAE fine-tuning uses 0.65-0.75); 1: off
                    betas:tuple[float, float]=(0.9, 0.999), # AdamW betas
+                   head_name:str|None=None, # mark the head's groups (see `param_groups`) for head-first fine-tuning
                   ) -> torch.optim.AdamW:
     "AdamW over `param_groups(model, weight_decay, layer_decay=layer_decay)`, each group's lr already scaled."
-    groups = param_groups(model, weight_decay, layer_decay=layer_decay)
+    groups = param_groups(model, weight_decay, layer_decay=layer_decay, head_name=head_name)
     if not any(g['params'] for g in groups):
         raise ConfigError('make_optimizer: the model has no trainable parameters (all frozen?)')
     for g in groups: g['lr'] = lr * g['lr_scale']
@@ -165,7 +173,8 @@ def make_optimizer(model:nn.Module, # model to optimise
 
 def set_lr(optimizer:torch.optim.Optimizer, # optimizer whose groups get the rate
            lr:float, # learning rate for this step
+           trunk:float=1., # times this for the groups marked `head=False` (0: only the head learns)
           ) -> None:
     "Set the learning rate of every group (times the group's `lr_scale`, if any, for layer-wise decay)."
-    for g in optimizer.param_groups: g['lr'] = lr * g.get('lr_scale', 1.)
+    for g in optimizer.param_groups: g['lr'] = lr * g.get('lr_scale', 1.) * (trunk if g.get('head') is False else 1.)
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from ..core import Config, ConfigError, atomic_write
 from .schedule import make_optimizer
+from ..checkpoint import unwrap_model
 from .distributed import is_main_process
 
 # %% auto #0
@@ -47,6 +48,9 @@ class TrainConfig(Config):
     # validate every this many epochs (and after the last); a long run on a small training set spends most of its time
     # validating otherwise. Best epoch and patience count validated epochs only
     val_every: int = 1
+    # head-first fine-tuning (LP-FT): for this many epochs only the classifier head learns (the trunk's learning rate is
+    # 0), then the whole model; 0: off
+    head_epochs: float = 0.
     patience: int = 0 # stop after this many epochs without improvement of `monitor` (0: never)
     # picks the best checkpoint: AUC with the loss breaking ties, AUC alone, or loss alone
     monitor: Literal['val_auc_loss', 'val_auc', 'val_loss'] = 'val_auc_loss'
@@ -63,6 +67,7 @@ class TrainConfig(Config):
             if not ok: raise ConfigError(f'{field}: {msg}')
         need(self.epochs >= 1, 'epochs', f'must be >= 1, got {self.epochs}')
         need(self.val_every >= 1, 'val_every', f'must be >= 1, got {self.val_every}')
+        need(self.head_epochs >= 0, 'head_epochs', f'must be >= 0, got {self.head_epochs}')
         need(self.min_steps >= 0 and self.max_steps >= 0, 'min_steps/max_steps',
             f'must be >= 0, got {self.min_steps}, {self.max_steps}')
         need(self.lr > 0, 'lr', f'must be > 0, got {self.lr}')
@@ -249,7 +254,8 @@ class Task:
 
     def make_optimizer(self, model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
         "The main optimizer; its learning rate follows the schedule (default: AdamW over `param_groups`)."
-        return make_optimizer(model, cfg.lr, cfg.weight_decay, cfg.layer_decay)
+        head = getattr(unwrap_model(model), 'head_name', 'head') if cfg.head_epochs else None
+        return make_optimizer(model, cfg.lr, cfg.weight_decay, cfg.layer_decay, head_name=head)
 
     def extra_optimizers(self) -> dict:
         "Further optimizers, stepped in order after the main one with `extra_loss` (default: none)."
