@@ -39,8 +39,8 @@ from .pretrain import build_builtin
 
 # %% auto #0
 __all__ = ['RUN_AUGMENT', 'DEFAULTS', 'RunConfig', 'describe_augment', 'scale_warmup', 'default_configs', 'model_spec_for',
-           'load_pretrained_weights', 'build_model', 'freeze_backbone', 'prep_config_for', 'read_cohort',
-           'make_run_splits', 'prepare_data', 'train_run']
+           'pretrained_input_mismatch', 'load_pretrained_weights', 'build_model', 'freeze_backbone', 'prep_config_for',
+           'read_cohort', 'make_run_splits', 'prepare_data', 'train_run']
 
 # %% ../../nbs/25_train.runs.ipynb #eb885809
 @dataclass
@@ -172,20 +172,37 @@ def model_spec_for(cfg:RunConfig, # run settings
     "The dict that rebuilds the run's model with `create_model(**spec)`."
     return {'name': cfg.model, **cfg.model_overrides, 'img_size': tuple(cfg.img_size), 'num_classes': num_classes}
 
+def pretrained_input_mismatch(ck_config:dict, # a checkpoint's `config` (of a pre-training or a fine-tuning run)
+                              prep:PrepConfig, # the preprocessing of the run that loads it
+                             ) -> list[str]: # one 'field: theirs -> this run's' per difference; [] if none or unknown
+    "How the inputs an encoder was trained on differ from those a run will feed it: voxel size, input size, cropping."
+    # a pre-training run never crops to the brain; a fine-tuning run stores its whole PrepConfig
+    theirs = ck_config.get('prep') or ({**ck_config['pretrain'], 'crop_foreground': False}
+                                       if isinstance(ck_config.get('pretrain'), dict) else {})
+    norm = lambda v: tuple(float(x) for x in v) if isinstance(v, (list, tuple)) else v
+    return [f'{k}: {theirs[k]} -> {getattr(prep, k)}' for k in ('spacing', 'img_size', 'resize', 'crop_foreground')
+            if k in theirs and norm(theirs[k]) != norm(getattr(prep, k))]
+
 def load_pretrained_weights(model:nn.Module, # freshly built model
                             # a checkpoint file, a run or pre-training folder, or a built-in name ('synth-mae-tiny', see
                             # `list_pretrained`)
                             checkpoint:str|Path,
+                            prep:PrepConfig|None=None, # the loading run's preprocessing: warn if the encoder saw others
                            ) -> LoadReport:
     "Initialise `model` from a checkpoint at any image size (positions resized, a head of another task replaced)."
     # built-in weights are made offline the first time they are asked for
     try: path = resolve_pretrained(checkpoint, make=build_builtin)
     except FileNotFoundError as e: raise ConfigError(str(e)) from None
-    rep = load_pretrained(model, load_checkpoint(path)['model'])
+    ck, log = load_checkpoint(path), get_logger('neurovit_nb.train')
+    rep = load_pretrained(model, ck['model'])
     if rep.mismatched or not (rep.loaded or rep.resized):
         raise ConfigError(f'pretrained: {path} does not fit this model ({rep}); give a checkpoint of the same '
             'architecture')
-    get_logger('neurovit_nb.train').info(f'pretrained weights from {path}: {rep}')
+    log.info(f'pretrained weights from {path}: {rep}')
+    diff = pretrained_input_mismatch(ck.get('config') or {}, prep) if prep is not None else []
+    if diff: log.warning(f"pretrained: {path} was trained on other inputs than this run reads ({'; '.join(diff)}): "
+                         'its patches now cover other anatomy at another scale, so less of what it learned carries '
+                         'over; pre-train with this run\'s img_size and spacing')
     return rep
 
 def build_model(spec:dict, # from `model_spec_for` (or a run's config.json)
@@ -320,7 +337,7 @@ def _train_run(cfg:RunConfig, train_cfg:TrainConfig|None, out:Path, existing:boo
     model = build_model(model_spec_for(cfg, task.num_classes))  # checks the model settings before any data work
     pretrained = stored.get('pretrained')
     if cfg.pretrained and not existing:
-        rep = load_pretrained_weights(model, cfg.pretrained)
+        rep = load_pretrained_weights(model, cfg.pretrained, prep=prep_config_for(cfg))
         pretrained = dict(checkpoint=str(Path(cfg.pretrained).expanduser().absolute()), loaded=len(rep.loaded),
             resized=rep.resized,
                           head_reset=rep.head_reset, missing=rep.missing, unexpected=rep.unexpected)
