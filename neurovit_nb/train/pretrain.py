@@ -268,7 +268,7 @@ def _pretrain(cfg:PretrainConfig, out:Path, p:RunPaths, existing:bool, stop_afte
                           f'{len(ds)}')
     val_dl = (DataLoader(PretrainVolumes(va, cache, cols), batch_size=cfg.bs, num_workers=cfg.num_workers)
               if len(va) else None)
-    tcfg = TrainConfig(epochs=cfg.epochs, min_steps=cfg.min_steps, lr=cfg.lr, min_lr=cfg.min_lr,
+    tcfg = TrainConfig(epochs=cfg.epochs, min_steps=cfg.min_steps, lr=cfg.peak_lr, min_lr=cfg.min_lr,
         warmup_epochs=cfg.warmup_epochs,
                        weight_decay=cfg.weight_decay, grad_clip=cfg.grad_clip, amp=cfg.amp, seed=cfg.seed,
                            log_every=cfg.log_every, monitor='val_loss')

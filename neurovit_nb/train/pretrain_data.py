@@ -54,7 +54,9 @@ class PretrainConfig(Config):
     view_strength: float = 1. # simclr: strength of the views' augmentation, in (0, 3]
     epochs: int = 40 # passes over the pre-training images (the least number when `min_steps` asks for more)
     min_steps: int = 0 # the run lasts at least this many optimizer steps (0: `epochs` alone)
-    lr: float = 1e-3 # peak learning rate (after the warm-up)
+    # peak learning rate (after the warm-up); None: the method's (`peak_lr`: 3e-4 for simclr, whose loss collapsed to
+    # chance at 1.5e-3 and batch 8; 1e-3 otherwise)
+    lr: float|None = None
     min_lr: float = 1e-5 # floor of the cosine
     # linear warm-up, in epochs; at most half the run (a short run gets it cut, with a log line)
     warmup_epochs: float = 4.
@@ -70,6 +72,11 @@ class PretrainConfig(Config):
     device: str = 'auto' # 'auto', 'cpu', 'cuda', 'cuda:1', 'mps'
     amp: Literal['auto', 'bf16', 'fp32'] = 'auto' # 'auto': bf16 autocast on CUDA, fp32 elsewhere
     log_every: int = 10 # optimizer steps between step records in log.jsonl
+
+    @property
+    def peak_lr(self) -> float:
+        "The peak learning rate: \`lr\`, or the method's default when it is None."
+        return self.lr if self.lr is not None else 3e-4 if self.method == 'simclr' else 1e-3
 
     def validate(self):
         def need(ok, f, msg):
@@ -88,7 +95,7 @@ class PretrainConfig(Config):
         need(self.method != 'simclr' or self.bs >= 2, 'bs',
             f'simclr contrasts the volumes of a batch: needs bs >= 2, got {self.bs}')
         need(self.epochs >= 1, 'epochs', f'must be >= 1, got {self.epochs}')
-        need(self.lr > 0 and 0 <= self.min_lr <= self.lr, 'lr/min_lr',
+        need((self.lr is None or self.lr > 0) and 0 <= self.min_lr <= self.peak_lr, 'lr/min_lr',
             f'need lr > 0 and 0 <= min_lr <= lr, got {self.lr}, {self.min_lr}')
         need(self.warmup_epochs >= 0 and self.min_steps >= 0, 'warmup_epochs/min_steps',
             f'must be >= 0, got {self.warmup_epochs}, {self.min_steps}')
