@@ -7,7 +7,7 @@
 #    and supervised heads, each for 2,000, 8,000 and 32,000 optimizer steps.
 # 3. The sweep pretrain_budget_gpu.yaml: each encoder fine-tuned with the settled default at 20, 40 and 80 training
 #    subjects of both report cohorts, 5 seeds that draw subjects and initialisation, beside scratch; the notebook
-#    paper_reproduction reads its predictions with the same `auc_gains` as the CPU grids.
+#    tutorials/pretraining_budget reads its predictions with `budget_curve`, as it reads the CPU grid.
 set -e
 P=runs/pretrain_budget
 ENC='{"embed_dim": 64, "depth": 4, "num_heads": 4, "pos_embed": "sincos", "class_token": false}'
