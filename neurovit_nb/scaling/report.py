@@ -367,7 +367,7 @@ def budget_curve(preds:pd.DataFrame, # a budget grid's predictions (`sweep_predi
                    slope=b, slope_lo=lo, slope_hi=hi,
                    trend='grows' if lo > 0 else 'shrinks' if hi < 0 else 'flat within the noise')
         if row['trend'] == 'grows':  # where the line reaches zero gain; a draw whose line falls never does
-            with np.errstate(divide='ignore', invalid='ignore'):
+            with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
                 zero = np.where(B > 0, 2 ** (-A / B), np.inf)
             row |= dict(zero_steps=2 ** (-a / b), zero_lo=np.quantile(zero, q[0]), zero_hi=np.quantile(zero, q[1]))
         if extrapolate_to:

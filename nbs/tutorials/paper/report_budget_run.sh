@@ -25,7 +25,7 @@ done
 # scratch and mae_e40 (= mae_synth) are the strategies grid's cells: the same config, split, subsets and seeds
 for c in report_a report_b; do
   mkdir -p $R/budget/cells/$c
-  for s in 0; do
+  for s in 0 1; do
     [ -d $R/budget/cells/$c/n0040-vit_default-scratch-s$s ] || \
       cp -r $R/strategies/cells/$c/n0040-vit_default-scratch-s$s $R/budget/cells/$c/
     [ -d $R/budget/cells/$c/n0040-vit_default-mae_e40-s$s ] || \
@@ -37,7 +37,7 @@ for c in report_a report_b; do cmp $R/budget/cohorts/$c/splits.csv $R/strategies
 # linear probes of the frozen encoders (and a random one) on each cell's 40 training subjects and the same test subjects
 ENCODERS=random,$(ls -d $R/pretrain/*_e* $R/pretrain/mae_synth | paste -sd,)
 for c in report_a report_b; do
-  for s in 0; do
+  for s in 0 1; do
     f=$R/budget/probe_${c}_s$s.csv
     [ -f $f ] || neurovit_probe $R/data/$c --pretrained $ENCODERS --splits $R/budget/cohorts/$c --n_train 40 --seed $s \
       --cache_dir $R/cache --out $f
