@@ -23,8 +23,8 @@ from ..data.preprocess import VolumeCache
 from ..models.registry import create_model
 from ..models.vit3d import ViT3d
 from ..models.mae import MAE3d, MAE3dConfig, plot_reconstruction
-from ..models.contrastive import (SimCLR3d, SimCLR3dConfig, two_views, view_augment_config, chance_info_nce,
-                                           collapsed)
+from ..models.contrastive import (SimCLR3d, SimCLR3dConfig, two_views, view_augment_config,
+                                           chance_info_nce, collapsed)
 from ..data.augment import BatchAugment
 from ..data.synthetic import write_synthetic_bids
 # their home; importable here too

@@ -75,7 +75,7 @@ class PretrainConfig(Config):
 
     @property
     def peak_lr(self) -> float:
-        "The peak learning rate: \`lr\`, or the method's default when it is None."
+        "The peak learning rate: `lr`, or the method's default when it is None."
         return self.lr if self.lr is not None else 3e-4 if self.method == 'simclr' else 1e-3
 
     def validate(self):
